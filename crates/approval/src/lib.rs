@@ -1,0 +1,1 @@
+//! Approval hook. Being written.

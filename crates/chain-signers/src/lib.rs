@@ -1,0 +1,199 @@
+//! Key derivation, wallet generation and signing, one module per chain.
+//!
+//! Everything here is pure computation. The few facts a signature needs from
+//! the network (an EVM nonce, a Solana blockhash, an Elrond network config)
+//! are fetched in a separate [`Signer::prepare`] step through the [`ChainApi`]
+//! trait, which `kms-tatum-client` implements and tests fake with recorded
+//! answers. [`OfflineApi`] refuses every call, which is what `signpending`
+//! uses by default.
+
+pub mod api;
+pub mod error;
+pub mod mnemonic;
+
+mod ed25519;
+mod evm;
+mod flow;
+mod tron;
+mod utxo;
+
+use async_trait::async_trait;
+use kms_core::{Chain, PendingTransaction, WalletEntry};
+use secrecy::SecretString;
+
+pub use api::{ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
+pub use error::SignerError;
+pub use mnemonic::Mnemonic;
+
+/// The largest derivation index the original accepts (2^31 − 1): indices are
+/// non-hardened children, so the top bit is not ours to use.
+pub const MAX_INDEX: u32 = 0x7fff_ffff;
+
+/// Key material derived once from a mnemonic for one chain and network (the
+/// account-level node), from which keys and addresses at any index are one
+/// child derivation away. Daemons cache these so a busy signer does not rerun
+/// PBKDF2 and the hardened path per transaction. Implementations zeroize
+/// their key material on drop and never print it.
+pub trait Account: Send + Sync {
+    /// The private key at `index`, in the chain's text format (WIF, `0x` hex, ...).
+    fn private_key(&self, index: u32) -> Result<SecretString, SignerError>;
+    /// The address at `index`, as `generateAddressFromXPub` would give it.
+    fn address(&self, index: u32) -> Result<String, SignerError>;
+}
+
+/// What a chain needs to sign one pending transaction.
+pub struct SignInput<'a> {
+    pub pending: &'a PendingTransaction,
+    /// The `--testnet` flag of the daemon (some chains pick the network
+    /// passphrase or address version from it).
+    pub testnet: bool,
+    /// The resolved keys, in the text format the original hands its SDK
+    /// (WIF for UTXO chains, `0x` hex for EVM, secrets for XRP/XLM/ALGO, ...).
+    /// UTXO chains get every collected key, de-duplicated, in order of first
+    /// appearance; account chains get one.
+    pub keys: &'a [SecretString],
+    /// Off-chain withdrawals (BTC, LTC, DOGE, BCH) derive their keys from the
+    /// first wallet's mnemonic at each `withdrawalResponses[i].address.derivationKey`.
+    pub mnemonic: Option<&'a Mnemonic>,
+}
+
+/// Facts fetched from the network by [`Signer::prepare`], chain-specific.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prepared(pub serde_json::Map<String, serde_json::Value>);
+
+/// A signed transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTx {
+    /// What goes in `{"txData": ...}` of the broadcast request.
+    pub tx_data: String,
+    /// Solana only: the wire transaction (base64) that must first be sent
+    /// through the node gateway; `tx_data` is then its id (first signature,
+    /// base58), which is what the original posts to `/v3/solana/broadcast`.
+    pub node_submission: Option<String>,
+}
+
+impl SignedTx {
+    pub fn plain(tx_data: impl Into<String>) -> Self {
+        Self {
+            tx_data: tx_data.into(),
+            node_submission: None,
+        }
+    }
+}
+
+/// One blockchain's wallets, keys and signatures.
+#[async_trait]
+pub trait Signer: Send + Sync {
+    fn chain(&self) -> Chain;
+
+    /// A new wallet as the original's `generateWallet` returns it, fields in
+    /// the original's order, without `chain`/`testnet` (the caller appends
+    /// them). `mnemonic` is `None` for a fresh one; chains whose wallets are
+    /// not mnemonic-based (XRP, XLM, ALGO) ignore it.
+    fn generate_wallet(
+        &self,
+        testnet: bool,
+        mnemonic: Option<&Mnemonic>,
+    ) -> Result<WalletEntry, SignerError>;
+
+    /// The account-level key material of `mnemonic` on this chain.
+    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError>;
+
+    /// `generateAddressFromXPub(chain, testnet, xpub, index)`.
+    fn address_from_xpub(&self, testnet: bool, xpub: &str, index: u32)
+        -> Result<String, SignerError>;
+
+    /// The address a stored private key (or secret) controls. Also the
+    /// validation of a key before `storemanagedprivatekey` stores it.
+    fn address_from_private_key(
+        &self,
+        testnet: bool,
+        key: &SecretString,
+    ) -> Result<String, SignerError>;
+
+    /// Fetches what `sign` will need from the network. Most chains need
+    /// nothing when the transaction is complete.
+    async fn prepare(
+        &self,
+        _input: &SignInput<'_>,
+        _api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        Ok(Prepared::default())
+    }
+
+    /// Signs. Pure: same input, same output.
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError>;
+
+    /// Hands a signed transaction to the network where the chain needs more
+    /// than the broadcast endpoint (Solana: `sendTransaction` through the
+    /// node gateway, then wait for confirmation). Returns the `txData` to
+    /// post to the broadcast endpoint.
+    async fn submit(&self, signed: SignedTx, _api: &dyn ChainApi) -> Result<String, SignerError> {
+        Ok(signed.tx_data)
+    }
+}
+
+/// The signer of `chain`.
+pub fn signer(chain: Chain) -> &'static dyn Signer {
+    match chain {
+        Chain::BTC => &utxo::BTC,
+        Chain::LTC => &utxo::LTC,
+        Chain::DOGE => &utxo::DOGE,
+        Chain::BCH => &utxo::BCH,
+        Chain::ETH => &evm::ETH,
+        Chain::MATIC => &evm::MATIC,
+        Chain::BSC => &evm::BSC,
+        Chain::CELO => &evm::CELO,
+        Chain::KLAY => &evm::KLAY,
+        Chain::ONE => &evm::ONE,
+        Chain::XDC => &evm::XDC,
+        Chain::KCS => &evm::KCS,
+        Chain::VET => &evm::VET,
+        Chain::TRON => &tron::TRON,
+        Chain::FLOW => &flow::FLOW,
+        Chain::EGLD => &ed25519::EGLD,
+        Chain::SOL => &ed25519::SOL,
+        Chain::XRP => &ed25519::XRP,
+        Chain::XLM => &ed25519::XLM,
+        Chain::ALGO => &ed25519::ALGO,
+        Chain::ADA => &ed25519::ADA,
+    }
+}
+
+/// Checks an index the user typed against the range the original accepts.
+pub fn parse_index(text: &str) -> Result<u32, SignerError> {
+    let value: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| SignerError::InvalidIndex(text.to_string()))?;
+    if value > MAX_INDEX as u64 {
+        return Err(SignerError::InvalidIndex(text.to_string()));
+    }
+    Ok(value as u32)
+}
+
+/// Stand-in for a chain whose module is not written yet: every call answers
+/// "not supported". Removed once every chain has its module.
+pub(crate) struct NotYet(pub Chain);
+
+#[async_trait]
+impl Signer for NotYet {
+    fn chain(&self) -> Chain {
+        self.0
+    }
+    fn generate_wallet(&self, _: bool, _: Option<&Mnemonic>) -> Result<WalletEntry, SignerError> {
+        Err(SignerError::unsupported(self.0, "wallet generation"))
+    }
+    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
+        Err(SignerError::unsupported(self.0, "derivation"))
+    }
+    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
+        Err(SignerError::unsupported(self.0, "address derivation"))
+    }
+    fn address_from_private_key(&self, _: bool, _: &SecretString) -> Result<String, SignerError> {
+        Err(SignerError::unsupported(self.0, "private keys"))
+    }
+    fn sign(&self, _: &SignInput<'_>, _: &Prepared) -> Result<SignedTx, SignerError> {
+        Err(SignerError::unsupported(self.0, "signing"))
+    }
+}

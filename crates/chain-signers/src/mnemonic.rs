@@ -1,0 +1,82 @@
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::SignerError;
+
+/// A checked BIP39 mnemonic with its seed computed once (PBKDF2, empty
+/// passphrase). Never printed by `Debug`; zeroized on drop.
+pub struct Mnemonic {
+    inner: bip39::Mnemonic,
+    phrase: Zeroizing<String>,
+    seed: Zeroizing<[u8; 64]>,
+}
+
+impl Mnemonic {
+    /// Parses an English mnemonic, checking words and checksum. Extra
+    /// whitespace is tolerated; the stored phrase is single-spaced.
+    pub fn parse(text: &str) -> Result<Self, SignerError> {
+        let normalized = Zeroizing::new(text.split_whitespace().collect::<Vec<_>>().join(" "));
+        let inner = bip39::Mnemonic::parse_in_normalized(bip39::Language::English, &normalized)
+            .map_err(|e| SignerError::InvalidMnemonic(describe(e)))?;
+        Ok(Self::from_inner(inner))
+    }
+
+    /// A fresh 24-word mnemonic (256 bits), as the original's `generateMnemonic(256)`.
+    pub fn generate() -> Self {
+        let mut entropy = Zeroizing::new([0u8; 32]);
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
+        let inner = bip39::Mnemonic::from_entropy(entropy.as_ref()).expect("32 bytes is a valid entropy length");
+        Self::from_inner(inner)
+    }
+
+    fn from_inner(inner: bip39::Mnemonic) -> Self {
+        let phrase = Zeroizing::new(inner.to_string());
+        let seed = Zeroizing::new(inner.to_seed_normalized(""));
+        Self { inner, phrase, seed }
+    }
+
+    pub fn phrase(&self) -> &str {
+        &self.phrase
+    }
+
+    /// The BIP39 seed (64 bytes).
+    pub fn seed(&self) -> &[u8; 64] {
+        &self.seed
+    }
+
+    /// The entropy the words encode (Cardano's Icarus derivation starts here).
+    pub fn entropy(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.inner.to_entropy())
+    }
+}
+
+fn describe(e: bip39::Error) -> String {
+    match e {
+        bip39::Error::BadWordCount(n) => format!("{n} words; expected 12, 15, 18, 21 or 24"),
+        bip39::Error::UnknownWord(i) => format!("word {} is not in the BIP39 English list", i + 1),
+        bip39::Error::InvalidChecksum => "checksum does not match (a word is wrong or out of order)".into(),
+        other => other.to_string(),
+    }
+}
+
+impl fmt::Debug for Mnemonic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mnemonic({} words, redacted)", self.inner.word_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_checksum_and_hides_words() {
+        let m = Mnemonic::parse("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about").unwrap();
+        assert_eq!(hex::encode(&m.seed()[..4]), "5eb00bbd");
+        assert!(!format!("{m:?}").contains("abandon"));
+        let err = Mnemonic::parse("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon").unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        assert_eq!(Mnemonic::generate().phrase().split(' ').count(), 24);
+    }
+}

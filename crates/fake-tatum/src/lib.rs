@@ -1,0 +1,1 @@
+//! Fake Tatum API. Being written.

@@ -1,0 +1,1 @@
+//! tatum-kms command line. Being written.

@@ -1,0 +1,1 @@
+//! Password sources. Being written.

@@ -1,0 +1,1 @@
+//! Tatum API client. Being written.

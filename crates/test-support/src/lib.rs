@@ -1,0 +1,69 @@
+//! Test helpers shared by the KMS crates.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// `../shared/vectors` beside the checkout (CI has it there), or `KMS_VECTORS_DIR`.
+pub fn vectors_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KMS_VECTORS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let dir = workspace_root().join("../shared/vectors");
+    assert!(dir.is_dir(), "the shared vectors are missing: expected {} (or set KMS_VECTORS_DIR)", dir.display());
+    dir
+}
+
+/// One vector file, parsed.
+pub fn load_vectors(name: &str) -> serde_json::Value {
+    let path = vectors_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The project's Python with the cross-check packages (see
+/// `scripts/python-env.sh`): `KMS_PYTHON`, else the default venv. `None`
+/// where neither exists: the caller skips with a loud message, except under
+/// CI (`CI` set), where a missing Python is a failure, so the cross-checks
+/// can never be skipped silently there.
+pub fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("KMS_PYTHON").map(PathBuf::from).or_else(|| {
+        let home = std::env::var_os("HOME")?;
+        Some(PathBuf::from(home).join(".cache/kms-py/bin/python"))
+    });
+    match candidate {
+        Some(p) if p.exists() => Some(p),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI: the cross-check Python is missing; run scripts/python-env.sh (it sets up KMS_PYTHON)");
+            }
+            eprintln!(
+                "\n*** SKIPPED: independent cross-check needs the project's Python; run `scripts/python-env.sh` ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// Runs a Python script with JSON on stdin and returns its stdout as JSON.
+/// Panics with the script's stderr when it fails.
+pub fn run_python(python: &PathBuf, script: &str, input: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start python");
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+}
