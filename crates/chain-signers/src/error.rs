@@ -1,6 +1,6 @@
 use kms_core::Chain;
 
-use crate::api::ApiError;
+use kms_core::ApiError;
 
 /// Why a derivation or a signature failed. Messages name what was wrong and
 /// never contain key material.

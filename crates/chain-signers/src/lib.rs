@@ -7,7 +7,6 @@
 //! answers. [`OfflineApi`] refuses every call, which is what `signpending`
 //! uses by default.
 
-pub mod api;
 pub mod error;
 pub mod mnemonic;
 
@@ -21,7 +20,7 @@ use async_trait::async_trait;
 use kms_core::{Chain, PendingTransaction, WalletEntry};
 use secrecy::SecretString;
 
-pub use api::{ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
+pub use kms_core::api::{self, ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
 pub use error::SignerError;
 pub use mnemonic::Mnemonic;
 
