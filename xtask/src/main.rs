@@ -1,1 +1,83 @@
-fn main() { eprintln!("xtask: being written"); std::process::exit(1) }
+//! Project tasks, run as `cargo xtask <task>`:
+//!
+//! - `demo`        the whole KMS flow on this machine with nothing else installed
+//! - `dist`        release binaries (static where the toolchain allows) + SHA-256 sums
+//! - `vectors`     the suites that replay the original SDK's vectors
+//! - `bench`       the benchmarks, side by side with their baselines
+//! - `image-test`  builds the container image with buildah and runs it
+
+mod demo;
+mod dist;
+mod image;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    let result = match task {
+        "demo" => demo::run(rest),
+        "dist" => dist::run(rest),
+        "vectors" => vectors(rest),
+        "bench" => bench(rest),
+        "image-test" => image::run(rest),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|dist|vectors|bench|image-test>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Where cargo puts its output (CARGO_TARGET_DIR, or target/).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn check(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The vector suites: every test that replays `../shared/vectors`.
+fn vectors(extra: &[String]) -> Result {
+    let filter = "test(/vector/)";
+    let mut cmd = cargo();
+    if Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success()) {
+        cmd.args(["nextest", "run", "--workspace", "-E", filter]);
+    } else {
+        cmd.args(["test", "--workspace", "vector"]);
+    }
+    check(cmd.args(extra))
+}
+
+/// The benchmarks (criterion, function level) and the whole-process ones.
+fn bench(extra: &[String]) -> Result {
+    check(cargo().args(["bench", "--workspace"]).args(extra))
+}
