@@ -1,0 +1,402 @@
+//! The store as users meet it: the original's files, our format, wrong
+//! passwords, damaged files, concurrent writers, failures mid-write.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use kms_core::WalletEntry;
+use kms_vault::{format, legacy, FileFormat, KdfParams, Vault, VaultError};
+use secrecy::SecretString;
+
+/// The cheapest cost the store accepts, to keep tests quick.
+const FAST: KdfParams = KdfParams {
+    memory_kib: 64 * 1024,
+    iterations: 3,
+    parallelism: 1,
+};
+
+fn pw(s: &str) -> SecretString {
+    SecretString::from(s.to_string())
+}
+
+fn wallet(chain: &str, n: usize) -> WalletEntry {
+    WalletEntry::new()
+        .with("privateKey", format!("key-{n}"))
+        .with("chain", chain)
+        .with("testnet", false)
+}
+
+fn store(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("store").join("wallet.dat")
+}
+
+fn legacy_vectors() -> serde_json::Value {
+    kms_test_support::load_vectors("legacy_walletdat.json")
+}
+
+#[test]
+fn new_store_round_trips_and_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    assert_eq!(vault.format(), FileFormat::Empty);
+    assert!(!vault.file_exists());
+    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    vault.update(|w| w.insert_first("b".into(), wallet("ETH", 2))).unwrap();
+
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "wallet.dat must be readable by its owner only");
+    assert!(fs::read(&path).unwrap().starts_with(format::MAGIC));
+
+    let again = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    assert_eq!(again.format(), FileFormat::V2);
+    let ids: Vec<_> = again.wallets().0.keys().cloned().collect();
+    assert_eq!(ids, ["b", "a"], "new wallets go first, as the original writes them");
+    assert_eq!(again.get("a").unwrap().private_key(), Some("key-1"));
+    assert_eq!(again.ids_for("ETH", false), ["b"]);
+    assert!(again.ids_for("ETH", true).is_empty());
+}
+
+#[test]
+fn every_legacy_vector_opens_and_exports_its_plaintext() {
+    let vectors = legacy_vectors();
+    for v in vectors["vectors"].as_array().unwrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+        let vault = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST)
+            .unwrap_or_else(|e| panic!("{}: {e}", v["name"]));
+        assert_eq!(vault.format(), FileFormat::Legacy);
+        let plaintext: serde_json::Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+        let exported: serde_json::Value = serde_json::from_str(&vault.export_pretty()).unwrap();
+        assert_eq!(exported, plaintext, "{}", v["name"]);
+        // Byte for byte, key order included: what the original's export printed.
+        let original_print = serde_json::to_string_pretty(&plaintext).unwrap();
+        assert_eq!(vault.export_pretty().as_str(), original_print, "{}", v["name"]);
+        // A read leaves the original's file untouched.
+        assert_eq!(fs::read_to_string(&path).unwrap(), v["walletDat"].as_str().unwrap());
+        // Our encryption of the plaintext with the vector's salt gives the same file.
+        let salt: [u8; 8] = hex::decode(v["saltHex"].as_str().unwrap()).unwrap().try_into().unwrap();
+        assert_eq!(
+            legacy::encrypt(v["plaintext"].as_str().unwrap().as_bytes(), v["password"].as_str().unwrap().as_bytes(), salt),
+            v["walletDat"].as_str().unwrap()
+        );
+    }
+}
+
+#[test]
+fn legacy_edge_cases_behave_as_documented() {
+    let vectors = legacy_vectors();
+    for case in vectors["decryptEdgeCases"].as_array().unwrap() {
+        let Some(dat) = case["walletDat"].as_str() else { continue };
+        let dir = tempfile::tempdir().unwrap();
+        let path = store(&dir);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let name = case["case"].as_str().unwrap();
+        let content = match name {
+            "file content with trailing newline" => format!("{dat}\n"),
+            "file content with CRLF" => format!("{dat}\r\n"),
+            _ => dat.to_string(),
+        };
+        fs::write(&path, &content).unwrap();
+        let result = Vault::open(&path, &pw(case["password"].as_str().unwrap()), FAST);
+        match name {
+            "wrong password" => assert!(matches!(result, Err(VaultError::WrongPassword)), "{name}: {result:?}"),
+            n if n.starts_with("file content with") => {
+                // Trailing line ends carry no data; we open both (the original
+                // failed on CRLF).
+                let vault = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(vault.wallets().len(), 1);
+            }
+            n if n.starts_with("garbage") => assert!(matches!(result, Err(VaultError::NotAWalletFile)), "{name}: {result:?}"),
+            other => panic!("unhandled edge case {other}"),
+        }
+    }
+}
+
+#[test]
+fn wrong_password_is_one_clear_error_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    let mut vault = Vault::open(&path, &pw("right"), FAST).unwrap();
+    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    let err = Vault::open(&path, &pw("wrong"), FAST).unwrap_err();
+    assert!(matches!(err, VaultError::WrongPassword));
+    assert_eq!(err.to_string(), "wrong password, or wallet.dat is not a wallet file");
+
+    let v = &legacy_vectors()["vectors"][1];
+    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+    for wrong in ["wrong-0", "", "a", "Tatum-KMS-p4ss"] {
+        let err = Vault::open(&path, &pw(wrong), FAST).unwrap_err();
+        assert!(matches!(err, VaultError::WrongPassword), "{wrong}: {err}");
+    }
+}
+
+fn written_store(dir: &tempfile::TempDir) -> (PathBuf, Vec<u8>) {
+    let path = store(dir);
+    let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    let bytes = fs::read(&path).unwrap();
+    (path, bytes)
+}
+
+#[test]
+fn any_flipped_bit_fails_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = written_store(&dir);
+    // Every byte of the salt, the nonce and a sample of the ciphertext and tag;
+    // version/KDF/cost bytes have their own errors (below).
+    let positions: Vec<usize> = (22..62).chain((62..bytes.len()).step_by(7)).chain([bytes.len() - 1]).collect();
+    for i in positions {
+        let mut damaged = bytes.clone();
+        damaged[i] ^= 0x01;
+        fs::write(&path, &damaged).unwrap();
+        let err = Vault::open(&path, &pw("pw"), FAST).unwrap_err();
+        assert!(matches!(err, VaultError::WrongPassword), "byte {i}: {err}");
+    }
+}
+
+#[test]
+fn edited_headers_get_their_own_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = written_store(&dir);
+    let open_with = |content: &[u8]| {
+        fs::write(&path, content).unwrap();
+        Vault::open(&path, &pw("pw"), FAST).unwrap_err()
+    };
+    let mut v = bytes.clone();
+    v[8] = 3;
+    assert!(matches!(open_with(&v), VaultError::UnknownVersion(3)));
+    let mut k = bytes.clone();
+    k[9] = 9;
+    assert!(matches!(open_with(&k), VaultError::UnknownKdf(9)));
+    // A header asking for 4 TiB of memory, or a trivially cheap KDF, is refused
+    // before any allocation.
+    for (offset, value) in [(10, u32::MAX), (10, 1024), (14, 1), (14, 1000), (18, 0)] {
+        let mut h = bytes.clone();
+        h[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        assert!(matches!(open_with(&h), VaultError::BadKdfParams(_)), "offset {offset} = {value}");
+    }
+    // Within bounds but different from what was used: the key differs, the tag fails.
+    let mut m = bytes.clone();
+    m[10..14].copy_from_slice(&(65 * 1024u32).to_le_bytes());
+    assert!(matches!(open_with(&m), VaultError::WrongPassword));
+}
+
+#[test]
+fn truncated_and_foreign_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = written_store(&dir);
+    for len in [8, 9, 20, 61, 62, 70] {
+        fs::write(&path, &bytes[..len]).unwrap();
+        let err = Vault::open(&path, &pw("pw"), FAST).unwrap_err();
+        assert!(matches!(err, VaultError::Truncated), "{len}: {err}");
+    }
+    fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+    assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::WrongPassword));
+    for foreign in [&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], b"hello world", b"{\"a\":1}"] {
+        fs::write(&path, foreign).unwrap();
+        assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::NotAWalletFile));
+    }
+    // A legacy file cut in the middle of a block.
+    let v = &legacy_vectors()["vectors"][1];
+    let dat = v["walletDat"].as_str().unwrap();
+    fs::write(&path, &dat[..dat.len() - 8]).unwrap();
+    assert!(Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).is_err());
+}
+
+#[test]
+fn empty_and_missing_files_are_empty_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    assert!(Vault::open(&path, &pw("x"), FAST).unwrap().wallets().is_empty());
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, "").unwrap();
+    let vault = Vault::open(&path, &pw("x"), FAST).unwrap();
+    assert!(vault.wallets().is_empty() && vault.file_exists());
+}
+
+#[test]
+fn writing_to_a_legacy_store_backs_it_up_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let v = &legacy_vectors()["vectors"][2];
+    let password = v["password"].as_str().unwrap();
+    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+
+    let mut vault = Vault::open(&path, &pw(password), FAST).unwrap();
+    let before = vault.wallets().len();
+    vault.update(|w| w.insert_first("new".into(), wallet("BTC", 9))).unwrap();
+
+    let backups: Vec<_> = fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("wallet.dat.legacy-backup-"))
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(fs::read_to_string(&backups[0]).unwrap(), v["walletDat"].as_str().unwrap());
+    assert_eq!(fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let reopened = Vault::open(&path, &pw(password), FAST).unwrap();
+    assert_eq!(reopened.format(), FileFormat::V2);
+    assert_eq!(reopened.wallets().len(), before + 1);
+    assert_eq!(reopened.wallets().0.keys().next().unwrap(), "new");
+}
+
+#[test]
+fn migrate_is_explicit_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let v = &legacy_vectors()["vectors"][1];
+    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+    let mut vault = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).unwrap();
+    let backup = vault.migrate().unwrap().expect("a backup");
+    assert!(backup.exists());
+    assert_eq!(vault.migrate().unwrap(), None);
+    let plaintext: serde_json::Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+    let reopened = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&reopened.export_pretty()).unwrap(), plaintext);
+}
+
+#[test]
+fn change_password_re_encrypts_with_a_fresh_salt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, before) = written_store(&dir);
+    let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    vault.change_password(&pw("new"), FAST).unwrap();
+    let after = fs::read(&path).unwrap();
+    assert_ne!(before[22..38], after[22..38], "salt must change");
+    assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::WrongPassword));
+    assert_eq!(Vault::open(&path, &pw("new"), FAST).unwrap().wallets().len(), 1);
+    // The old instance notices it no longer holds the key, and says so.
+    let mut stale = Vault::open(&path, &pw("new"), FAST).unwrap();
+    vault.change_password(&pw("newer"), FAST).unwrap();
+    assert!(matches!(stale.update(|_| ()).unwrap_err(), VaultError::KeyChanged));
+}
+
+#[test]
+fn reload_sees_other_writers_without_rerunning_the_kdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    // A costly KDF makes a rerun visible in the timing.
+    let slow = KdfParams { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 };
+    let mut writer = Vault::open(&path, &pw("pw"), slow).unwrap();
+    writer.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    let t = std::time::Instant::now();
+    let mut daemon = Vault::open(&path, &pw("pw"), slow).unwrap();
+    let kdf_time = t.elapsed();
+    assert!(!daemon.reload_if_changed().unwrap());
+    writer.update(|w| w.insert_first("b".into(), wallet("BTC", 2))).unwrap();
+    let t = std::time::Instant::now();
+    assert!(daemon.reload_if_changed().unwrap());
+    let reload_time = t.elapsed();
+    assert_eq!(daemon.wallets().len(), 2);
+    assert!(reload_time * 5 < kdf_time, "reload {reload_time:?} vs open {kdf_time:?}: the KDF ran again");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    Vault::open(&path, &pw("pw"), FAST).unwrap().update(|_| ()).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+                for i in 0..25 {
+                    vault.update(|w| w.insert_first(format!("{t}-{i}"), wallet("BTC", i))).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(), 100);
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_file_intact() {
+    if unsafe_is_root_without_dac() {
+        eprintln!("skipped: running as root ignores directory permissions");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (path, before) = written_store(&dir);
+    let folder = path.parent().unwrap();
+    let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    fs::set_permissions(folder, fs::Permissions::from_mode(0o500)).unwrap();
+    let err = vault.update(|w| w.insert_first("b".into(), wallet("BTC", 2)));
+    fs::set_permissions(folder, fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(err.is_err());
+    assert_eq!(fs::read(&path).unwrap(), before);
+    assert_eq!(Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(), 1);
+}
+
+/// Root (CAP_DAC_OVERRIDE) writes into read-only folders, so the read-only
+/// test proves nothing there; the CLI's disk-full and kill tests cover root.
+fn unsafe_is_root_without_dac() -> bool {
+    let probe = tempfile::tempdir().unwrap();
+    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o500)).unwrap();
+    let writable = fs::write(probe.path().join("x"), b"x").is_ok();
+    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    writable
+}
+
+#[test]
+fn documented_test_vector() {
+    // docs/wallet-format.md, "Test vector".
+    let header = format::Header {
+        kdf: FAST,
+        salt: core::array::from_fn(|i| i as u8),
+        nonce: core::array::from_fn(|i| 0x40 + i as u8),
+    };
+    let key = format::derive_key(b"correct horse battery staple", &header.salt, FAST).unwrap();
+    let plaintext = br#"{"5b3e1d1c-6a35-4d5c-9b52-0f9f1b1c2d3e":{"privateKey":"0x01","chain":"ETH","testnet":true}}"#;
+    let file = format::seal(&header, &key, plaintext).unwrap();
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/wallet-format.md")).unwrap();
+    let documented: String = doc
+        .split("```hex\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/wallet-format.md has a ```hex block")
+        .split_whitespace()
+        .collect();
+    assert_eq!(hex::encode(&file), documented);
+    assert_eq!(format::open(&file, &key).unwrap().as_slice(), plaintext);
+}
+
+#[test]
+fn an_independent_implementation_opens_our_files() {
+    // argon2-cffi + pycryptodome (XChaCha20-Poly1305) decrypt what we wrote,
+    // reading the layout exactly as docs/wallet-format.md describes it.
+    let Some(python) = kms_test_support::python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = written_store(&dir);
+    let script = r#"
+import json, sys, struct
+from argon2.low_level import hash_secret_raw, Type
+from Crypto.Cipher import ChaCha20_Poly1305
+req = json.load(sys.stdin)
+data = bytes.fromhex(req["file"])
+assert data[:8] == b"TKMSVLT\0" and data[8] == 2 and data[9] == 1
+m, t, p = struct.unpack("<III", data[10:22])
+salt, nonce, head = data[22:38], data[38:62], data[:62]
+key = hash_secret_raw(req["password"].encode(), salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32, type=Type.ID, version=19)
+c = ChaCha20_Poly1305.new(key=key, nonce=nonce)
+c.update(head)
+plain = c.decrypt_and_verify(data[62:-16], data[-16:])
+print(json.dumps({"wallets": json.loads(plain)}))
+"#;
+    let out = kms_test_support::run_python(
+        &python,
+        script,
+        &serde_json::json!({"file": hex::encode(fs::read(&path).unwrap()), "password": "pw"}),
+    );
+    assert_eq!(out["wallets"]["a"]["privateKey"], "key-1");
+}
