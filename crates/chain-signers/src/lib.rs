@@ -11,6 +11,8 @@ pub mod error;
 pub mod mnemonic;
 
 mod ed25519;
+mod secp_account;
+mod secp_hd;
 mod evm;
 mod flow;
 mod tron;
