@@ -1,0 +1,296 @@
+//! The commands as a user runs them: the real binary, a temporary HOME, the
+//! original's outputs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// A HOME of its own, so ~/.tatumrc is never the real one.
+struct Home {
+    root: PathBuf,
+    _owner: Option<tempfile::TempDir>,
+}
+
+impl Home {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Home { root: dir.path().to_path_buf(), _owner: Some(dir) }
+    }
+    /// Another handle on an existing home (its owner deletes it).
+    fn at(root: PathBuf) -> Self {
+        Home { root, _owner: None }
+    }
+    fn store(&self) -> PathBuf {
+        self.root.join(".tatumrc/wallet.dat")
+    }
+    fn cmd(&self, password: &str) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tatum-kms"));
+        cmd.env_clear()
+            .env("HOME", &self.root)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TATUM_KMS_PASSWORD", password)
+            .env("TATUM_KMS_KDF_MEMORY_MIB", "64")
+            .stdin(Stdio::null());
+        cmd
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd("pw").args(args).output().unwrap()
+    }
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self.cmd("pw").args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+    fn json(&self, args: &[&str]) -> Value {
+        json_of(&self.run(args))
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn generate_and_read_back_a_managed_wallet() {
+    let home = Home::new();
+    let stored = home.json(&["generatemanagedwallet", "BTC", "--testnet"]);
+    assert_eq!(keys(&stored), ["signatureId", "xpub"]);
+    let id = stored["signatureId"].as_str().unwrap();
+    assert!(stored["xpub"].as_str().unwrap().starts_with("tpub"));
+
+    let wallet = home.json(&["getmanagedwallet", id]);
+    assert_eq!(keys(&wallet), ["mnemonic", "xpub", "chain", "testnet"]);
+    assert_eq!(wallet["chain"], "BTC");
+    assert_eq!(wallet["testnet"], true);
+    assert_eq!(wallet["mnemonic"].as_str().unwrap().split(' ').count(), 24);
+
+    let address = home.json(&["getaddress", id, "3"]);
+    assert_eq!(keys(&address), ["address"]);
+    assert!(address["address"].as_str().unwrap().starts_with("tb1q"));
+    let key = home.json(&["getprivatekey", id, "3"]);
+    assert_eq!(keys(&key), ["privateKey"]);
+
+    let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(home.store()).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    let export = home.json(&["export"]);
+    assert_eq!(keys(&export), [id]);
+    let printed = String::from_utf8(home.run(&["export"]).stdout).unwrap();
+    assert_eq!(printed.trim_end(), serde_json::to_string_pretty(&export).unwrap(), "export is JSON.stringify(x, null, 2)");
+
+    assert!(home.run(&["removewallet", id]).status.success());
+    let gone = home.run(&["getmanagedwallet", id]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(stderr(&gone).contains(&format!("No such wallet for signatureId '{id}'.")));
+}
+
+#[test]
+fn generatewallet_prints_and_stores_nothing() {
+    let home = Home::new();
+    let eth = home.json(&["generatewallet", "ETH"]);
+    assert_eq!(keys(&eth), ["xpub", "mnemonic"], "the EVM family writes xpub first");
+    let btc = home.json(&["generatewallet", "BTC", "--testnet"]);
+    assert_eq!(keys(&btc), ["mnemonic", "xpub"]);
+    assert!(!home.store().exists());
+}
+
+/// storemanagedwallet from stdin, then getaddress / getprivatekey, against
+/// the original SDK's derivation vectors, for one vector of each built chain.
+#[test]
+fn stored_mnemonics_answer_as_the_derivation_vectors() {
+    let file = kms_test_support::load_vectors("derivation.json");
+    let home = Home::new();
+    let mut seen = std::collections::HashSet::new();
+    for v in file["vectors"].as_array().unwrap() {
+        let chain = v["chain"].as_str().unwrap();
+        let testnet = v["testnet"].as_bool().unwrap();
+        if v.get("variant").is_some() || !seen.insert((chain, testnet)) || ["EGLD", "ADA"].contains(&chain) {
+            continue;
+        }
+        let mnemonic = file["mnemonics"][v["mnemonicIndex"].as_u64().unwrap() as usize].as_str().unwrap();
+        let mut args = vec!["storemanagedwallet", chain];
+        if testnet {
+            args.push("--testnet");
+        }
+        let stored = json_of(&home.run_with_stdin(&args, &format!("{mnemonic}\n")));
+        assert_eq!(stored["xpub"], v["wallet"]["xpub"], "{chain} {testnet}");
+        let id = stored["signatureId"].as_str().unwrap();
+        for index in ["0", "2147483647"] {
+            assert_eq!(home.json(&["getaddress", id, index])["address"], v["addresses"][index], "{chain} {testnet} {index}");
+        }
+        assert_eq!(home.json(&["getprivatekey", id, "7"])["privateKey"], v["privateKeys"]["7"], "{chain} {testnet}");
+    }
+    assert!(seen.len() >= 30);
+}
+
+#[test]
+fn private_key_wallets_answer_for_their_key() {
+    let home = Home::new();
+    let key = "L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf";
+    let stored = json_of(&home.run_with_stdin(&["storemanagedprivatekey", "BTC"], key));
+    assert_eq!(keys(&stored), ["signatureId"]);
+    let id = stored["signatureId"].as_str().unwrap();
+    assert_eq!(home.json(&["getprivatekey", id, "5"])["privateKey"], key, "index ignored, as the original");
+    assert_eq!(home.json(&["getaddress", id, "5"])["address"], "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA");
+    let wallet = home.json(&["getmanagedwallet", id]);
+    assert_eq!(keys(&wallet), ["privateKey", "chain", "testnet"]);
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_stores_nothing() {
+    let home = Home::new();
+    let unknown = home.run(&["generatemanagedwallet", "FOO"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(stderr(&unknown).trim(), "Error: Unsupported blockchain.");
+    let bnb = home.run(&["generatewallet", "BNB"]);
+    assert!(stderr(&bnb).contains("shut down"));
+
+    let bad_checksum = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon";
+    let out = home.run_with_stdin(&["storemanagedwallet", "BTC"], bad_checksum);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("abandon"), "the mnemonic must not be echoed");
+
+    let out = home.run_with_stdin(&["storemanagedprivatekey", "ETH"], "0x1234");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("invalid ETH private key"), "{}", stderr(&out));
+    let out = home.run_with_stdin(&["storemanagedprivatekey", "BTC", "--testnet"], "L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf");
+    assert!(stderr(&out).contains("mainnet key"), "{}", stderr(&out));
+    assert!(!home.store().exists(), "nothing was stored");
+
+    let id = home.json(&["generatemanagedwallet", "ETH"])["signatureId"].as_str().unwrap().to_string();
+    for bad in ["2147483648", "-1", "x"] {
+        let out = home.run(&["getaddress", &id, bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        if bad != "-1" {
+            // ("-1" is refused earlier, by the argument parser, as an unknown flag.)
+            assert!(stderr(&out).contains("0 to 2147483647"), "{}", stderr(&out));
+        }
+    }
+    let out = home.run(&["getaddress", "has space", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let usage = home.run(&["getaddress"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn wrong_password_exits_2_with_one_clear_message() {
+    let home = Home::new();
+    home.json(&["generatemanagedwallet", "BTC"]);
+    let out = home.cmd("not-it").arg("export").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).trim(), "Error: wrong password, or wallet.dat is not a wallet file.");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn no_password_and_no_terminal_fails_at_once_naming_the_variable() {
+    let home = Home::new();
+    let out = home.cmd("").env_remove("TATUM_KMS_PASSWORD").arg("export").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TATUM_KMS_PASSWORD"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_originals_store_opens_exports_and_migrates() {
+    let legacy = kms_test_support::load_vectors("legacy_walletdat.json");
+    for v in legacy["vectors"].as_array().unwrap() {
+        let home = Home::new();
+        fs::create_dir_all(home.store().parent().unwrap()).unwrap();
+        fs::write(home.store(), v["walletDat"].as_str().unwrap()).unwrap();
+        let password = v["password"].as_str().unwrap();
+        let out = home.cmd(password).arg("export").output().unwrap();
+        let expected: Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end(), serde_json::to_string_pretty(&expected).unwrap());
+
+        let migrated = json_of(&home.cmd(password).arg("migrate").output().unwrap());
+        assert_eq!(migrated["migrated"], true);
+        assert!(Path::new(migrated["backup"].as_str().unwrap()).exists());
+        let again = home.cmd(password).arg("export").output().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&again.stdout).unwrap(), expected);
+    }
+}
+
+#[test]
+fn changepassword_re_encrypts() {
+    let home = Home::new();
+    home.json(&["generatemanagedwallet", "ETH"]);
+    let out = home.cmd("pw").env("TATUM_KMS_NEW_PASSWORD", "new-pw").arg("changepassword").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(home.cmd("pw").arg("export").output().unwrap().status.code(), Some(2));
+    assert!(home.cmd("new-pw").arg("export").output().unwrap().status.success());
+}
+
+#[test]
+fn batch_stores_every_key_in_one_write() {
+    let home = Home::new();
+    home.json(&["generatemanagedwallet", "ETH"]);
+    let out = home.run(&["generatemanagedprivatekeybatch", "ETH", "200"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 200);
+    assert_eq!(keys(&lines[0]), ["signatureId", "address"]);
+    let export = home.json(&["export"]);
+    assert_eq!(export.as_object().unwrap().len(), 201);
+    for line in &lines[..5] {
+        let id = line["signatureId"].as_str().unwrap();
+        assert_eq!(keys(&export[id]), ["privateKey", "chain", "testnet"]);
+        // The printed address is the stored key's.
+        assert_eq!(home.json(&["getaddress", id, "0"])["address"], line["address"]);
+    }
+}
+
+#[test]
+fn a_writer_killed_at_any_moment_loses_nothing() {
+    let home = Home::new();
+    let first = home.json(&["generatemanagedwallet", "BTC"]);
+    let mut expected = 1;
+    for round in 0..12u64 {
+        let mut child = home.cmd("pw").args(["generatemanagedprivatekeybatch", "ETH", "50"]).stdout(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20 + round * 17));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let export = home.json(&["export"]);
+        let n = export.as_object().unwrap().len();
+        assert!(export.get(first["signatureId"].as_str().unwrap()).is_some(), "round {round}: an old wallet was lost");
+        // Either the batch landed whole, or not at all.
+        assert!(n == expected || n == expected + 50, "round {round}: {n} wallets, expected {expected} or {}", expected + 50);
+        if status.success() {
+            assert_eq!(n, expected + 50);
+        }
+        expected = n;
+    }
+}
+
+#[test]
+fn two_concurrent_writers_lose_nothing() {
+    let home = Home::new();
+    home.json(&["generatemanagedwallet", "BTC"]);
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let dir = home.root.clone();
+            std::thread::spawn(move || {
+                let home = Home::at(dir);
+                for _ in 0..10 {
+                    assert!(home.run(&["generatemanagedwallet", "ETH"]).status.success());
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(home.json(&["export"]).as_object().unwrap().len(), 21);
+}
