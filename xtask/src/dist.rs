@@ -14,7 +14,17 @@ pub fn run(_extra: &[String]) -> Result {
     // target keeps crt-static away from build scripts and proc macros.
     let mut build = cargo();
     build
-        .args(["build", "--release", "--locked", "--target", TARGET, "-p", "kms-cli", "--bin", "tatum-kms"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "-p",
+            "kms-cli",
+            "--bin",
+            "tatum-kms",
+        ])
         .env("RUSTFLAGS", "-C target-feature=+crt-static");
     check(&mut build)?;
 
@@ -39,4 +49,3 @@ pub fn run(_extra: &[String]) -> Result {
     println!("checksums: {}", sums.display());
     Ok(())
 }
-

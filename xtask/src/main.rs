@@ -41,12 +41,17 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Where cargo puts its output (CARGO_TARGET_DIR, or target/).
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// Runs a command, failing with its name when it fails.
@@ -69,7 +74,11 @@ pub fn cargo() -> Command {
 fn vectors(extra: &[String]) -> Result {
     let filter = "test(/vector/)";
     let mut cmd = cargo();
-    if Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success()) {
+    if Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         cmd.args(["nextest", "run", "--workspace", "-E", filter]);
     } else {
         cmd.args(["test", "--workspace", "vector"]);

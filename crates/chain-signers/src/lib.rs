@@ -11,10 +11,10 @@ pub mod error;
 pub mod mnemonic;
 
 mod ed25519;
-mod secp_account;
-mod secp_hd;
 mod evm;
 mod flow;
+mod secp_account;
+mod secp_hd;
 mod tron;
 mod utxo;
 
@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use kms_core::{Chain, PendingTransaction, WalletEntry};
 use secrecy::SecretString;
 
-pub use kms_core::api::{self, ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
 pub use error::SignerError;
+pub use kms_core::api::{self, ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
 pub use mnemonic::Mnemonic;
 
 /// The largest derivation index the original accepts (2^31 − 1): indices are
@@ -101,8 +101,12 @@ pub trait Signer: Send + Sync {
     fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError>;
 
     /// `generateAddressFromXPub(chain, testnet, xpub, index)`.
-    fn address_from_xpub(&self, testnet: bool, xpub: &str, index: u32)
-        -> Result<String, SignerError>;
+    fn address_from_xpub(
+        &self,
+        testnet: bool,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError>;
 
     /// The address a stored private key (or secret) controls. Also the
     /// validation of a key before `storemanagedprivatekey` stores it.

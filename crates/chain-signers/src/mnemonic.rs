@@ -26,14 +26,19 @@ impl Mnemonic {
     pub fn generate() -> Self {
         let mut entropy = Zeroizing::new([0u8; 32]);
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
-        let inner = bip39::Mnemonic::from_entropy(entropy.as_ref()).expect("32 bytes is a valid entropy length");
+        let inner = bip39::Mnemonic::from_entropy(entropy.as_ref())
+            .expect("32 bytes is a valid entropy length");
         Self::from_inner(inner)
     }
 
     fn from_inner(inner: bip39::Mnemonic) -> Self {
         let phrase = Zeroizing::new(inner.to_string());
         let seed = Zeroizing::new(inner.to_seed_normalized(""));
-        Self { inner, phrase, seed }
+        Self {
+            inner,
+            phrase,
+            seed,
+        }
     }
 
     pub fn phrase(&self) -> &str {
@@ -55,7 +60,9 @@ fn describe(e: bip39::Error) -> String {
     match e {
         bip39::Error::BadWordCount(n) => format!("{n} words; expected 12, 15, 18, 21 or 24"),
         bip39::Error::UnknownWord(i) => format!("word {} is not in the BIP39 English list", i + 1),
-        bip39::Error::InvalidChecksum => "checksum does not match (a word is wrong or out of order)".into(),
+        bip39::Error::InvalidChecksum => {
+            "checksum does not match (a word is wrong or out of order)".into()
+        }
         other => other.to_string(),
     }
 }

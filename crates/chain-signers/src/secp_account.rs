@@ -39,10 +39,15 @@ struct ChainAccount {
 
 impl Account for ChainAccount {
     fn private_key(&self, index: u32) -> Result<SecretString, SignerError> {
-        Ok(SecretString::from((self.key_text)(&self.key.child_secret(index)?)))
+        Ok(SecretString::from((self.key_text)(
+            &self.key.child_secret(index)?,
+        )))
     }
     fn address(&self, index: u32) -> Result<String, SignerError> {
-        Ok((self.address)(&secp_hd::child_public(&self.key.xpub(), index)?))
+        Ok((self.address)(&secp_hd::child_public(
+            &self.key.xpub(),
+            index,
+        )?))
     }
 }
 
@@ -70,7 +75,11 @@ impl Signer for AccountChain {
         self.chain
     }
 
-    fn generate_wallet(&self, testnet: bool, mnemonic: Option<&Mnemonic>) -> Result<WalletEntry, SignerError> {
+    fn generate_wallet(
+        &self,
+        testnet: bool,
+        mnemonic: Option<&Mnemonic>,
+    ) -> Result<WalletEntry, SignerError> {
         let fresh;
         let mnemonic = match mnemonic {
             Some(m) => m,
@@ -83,9 +92,13 @@ impl Signer for AccountChain {
         // These SDKs write mainnet `xpub` version bytes on every network.
         let xpub = secp_hd::encode_xpub(&key.xpub(), XPUB);
         Ok(if self.xpub_first {
-            WalletEntry::new().with("xpub", xpub).with("mnemonic", mnemonic.phrase())
+            WalletEntry::new()
+                .with("xpub", xpub)
+                .with("mnemonic", mnemonic.phrase())
         } else {
-            WalletEntry::new().with("mnemonic", mnemonic.phrase()).with("xpub", xpub)
+            WalletEntry::new()
+                .with("mnemonic", mnemonic.phrase())
+                .with("xpub", xpub)
         })
     }
 
@@ -97,17 +110,32 @@ impl Signer for AccountChain {
         }))
     }
 
-    fn address_from_xpub(&self, _testnet: bool, xpub: &str, index: u32) -> Result<String, SignerError> {
+    fn address_from_xpub(
+        &self,
+        _testnet: bool,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
         let parsed = secp_hd::decode_xpub(self.chain, xpub, &[XPUB, secp_hd::TPUB])?;
         Ok((self.address)(&secp_hd::child_public(&parsed, index)?))
     }
 
-    fn address_from_private_key(&self, _testnet: bool, key: &SecretString) -> Result<String, SignerError> {
+    fn address_from_private_key(
+        &self,
+        _testnet: bool,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
         let secret = (self.parse_key)(self.chain, key.expose_secret())?;
-        Ok((self.address)(&PublicKey::from_secret_key(secp_hd::secp(), &secret)))
+        Ok((self.address)(&PublicKey::from_secret_key(
+            secp_hd::secp(),
+            &secret,
+        )))
     }
 
     fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(self.chain, "signing (not built yet)"))
+        Err(SignerError::unsupported(
+            self.chain,
+            "signing (not built yet)",
+        ))
     }
 }

@@ -85,7 +85,8 @@ pub fn decode_xpub(chain: Chain, text: &str, accepted: &[[u8; 4]]) -> Result<Xpu
         chain,
         reason: reason.to_string(),
     };
-    let mut bytes = bitcoin::base58::decode_check(text.trim()).map_err(|_| bad("not base58check"))?;
+    let mut bytes =
+        bitcoin::base58::decode_check(text.trim()).map_err(|_| bad("not base58check"))?;
     if bytes.len() != 78 {
         return Err(bad("not 78 bytes"));
     }
@@ -108,7 +109,10 @@ pub fn child_public(xpub: &Xpub, index: u32) -> Result<PublicKey, SignerError> {
 pub fn secret_from_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
     let hex_part = text.trim().strip_prefix("0x").unwrap_or(text.trim());
     if hex_part.len() != 64 {
-        return Err(SignerError::key(chain, "expected 64 hexadecimal characters"));
+        return Err(SignerError::key(
+            chain,
+            "expected 64 hexadecimal characters",
+        ));
     }
     secret_from_unpadded_hex(chain, hex_part)
 }
@@ -117,9 +121,15 @@ pub fn secret_from_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerErro
 pub fn secret_from_unpadded_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
     let hex_part = text.trim().strip_prefix("0x").unwrap_or(text.trim());
     if hex_part.len() > 64 || hex_part.is_empty() {
-        return Err(SignerError::key(chain, "expected at most 64 hexadecimal characters"));
+        return Err(SignerError::key(
+            chain,
+            "expected at most 64 hexadecimal characters",
+        ));
     }
     let padded = zeroize::Zeroizing::new(format!("{hex_part:0>64}"));
-    let bytes = zeroize::Zeroizing::new(hex::decode(padded.as_str()).map_err(|_| SignerError::key(chain, "not hexadecimal"))?);
-    SecretKey::from_slice(&bytes).map_err(|_| SignerError::key(chain, "not a valid secp256k1 secret key"))
+    let bytes = zeroize::Zeroizing::new(
+        hex::decode(padded.as_str()).map_err(|_| SignerError::key(chain, "not hexadecimal"))?,
+    );
+    SecretKey::from_slice(&bytes)
+        .map_err(|_| SignerError::key(chain, "not a valid secp256k1 secret key"))
 }

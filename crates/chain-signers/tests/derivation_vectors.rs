@@ -57,18 +57,36 @@ fn derivation_vectors_are_reproduced() {
         for (index, expected) in v["addresses"].as_object().unwrap() {
             let index: u32 = index.parse().unwrap();
             let xpub = v["wallet"]["xpub"].as_str().unwrap();
-            assert_eq!(&s.address_from_xpub(testnet, xpub, index).unwrap(), expected, "{label}: address {index}");
-            assert_eq!(&account.address(index).unwrap(), expected, "{label}: account address {index}");
+            assert_eq!(
+                &s.address_from_xpub(testnet, xpub, index).unwrap(),
+                expected,
+                "{label}: address {index}"
+            );
+            assert_eq!(
+                &account.address(index).unwrap(),
+                expected,
+                "{label}: account address {index}"
+            );
         }
         for (index, expected) in v["privateKeys"].as_object().unwrap() {
             let key = account.private_key(index.parse().unwrap()).unwrap();
-            assert_eq!(key.expose_secret(), expected.as_str().unwrap(), "{label}: private key {index}");
+            assert_eq!(
+                key.expose_secret(),
+                expected.as_str().unwrap(),
+                "{label}: private key {index}"
+            );
         }
         if let Some(from_keys) = v["addressFromPrivateKey"].as_object() {
             for (index, expected) in from_keys {
-                let Value::String(expected) = expected else { continue }; // the original threw
+                let Value::String(expected) = expected else {
+                    continue;
+                }; // the original threw
                 let key = SecretString::from(v["privateKeys"][index].as_str().unwrap().to_string());
-                assert_eq!(&s.address_from_private_key(testnet, &key).unwrap(), expected, "{label}: address of key {index}");
+                assert_eq!(
+                    &s.address_from_private_key(testnet, &key).unwrap(),
+                    expected,
+                    "{label}: address of key {index}"
+                );
             }
         }
         checked += 1;
@@ -81,11 +99,22 @@ fn flow_private_keys_keep_the_originals_unpadded_hex() {
     let file = kms_test_support::load_vectors("derivation.json");
     let quirk = &file["kmsQuirks"]["flowPrivateKeyNotZeroPadded"];
     for example in quirk["examples"].as_array().unwrap() {
-        let mnemonic = Mnemonic::parse(file["mnemonics"][example["mnemonicIndex"].as_u64().unwrap() as usize].as_str().unwrap()).unwrap();
+        let mnemonic = Mnemonic::parse(
+            file["mnemonics"][example["mnemonicIndex"].as_u64().unwrap() as usize]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         let account = signer(Chain::FLOW).account(false, &mnemonic).unwrap();
         let index = example["index"].as_u64().unwrap() as u32;
-        assert_eq!(account.private_key(index).unwrap().expose_secret(), example["privateKey"].as_str().unwrap());
-        assert_eq!(account.address(index).unwrap(), example["publicKey"].as_str().unwrap());
+        assert_eq!(
+            account.private_key(index).unwrap().expose_secret(),
+            example["privateKey"].as_str().unwrap()
+        );
+        assert_eq!(
+            account.address(index).unwrap(),
+            example["publicKey"].as_str().unwrap()
+        );
     }
 }
 
@@ -93,21 +122,44 @@ fn flow_private_keys_keep_the_originals_unpadded_hex() {
 fn bad_input_is_refused_with_a_reason() {
     let btc = signer(Chain::BTC);
     let eth = signer(Chain::ETH);
-    let wif_mainnet = SecretString::from("L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf".to_string());
-    let err = btc.address_from_private_key(true, &wif_mainnet).unwrap_err().to_string();
+    let wif_mainnet =
+        SecretString::from("L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf".to_string());
+    let err = btc
+        .address_from_private_key(true, &wif_mainnet)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("mainnet key"), "{err}");
-    assert!(!err.contains("L4p2b9"), "an error must not echo the key: {err}");
-    for bad in ["0x12", "zz", "", "0x0000000000000000000000000000000000000000000000000000000000000000"] {
+    assert!(
+        !err.contains("L4p2b9"),
+        "an error must not echo the key: {err}"
+    );
+    for bad in [
+        "0x12",
+        "zz",
+        "",
+        "0x0000000000000000000000000000000000000000000000000000000000000000",
+    ] {
         let key = SecretString::from(bad.to_string());
-        assert!(eth.address_from_private_key(false, &key).is_err(), "{bad:?} accepted");
+        assert!(
+            eth.address_from_private_key(false, &key).is_err(),
+            "{bad:?} accepted"
+        );
     }
-    let short = SecretString::from("0x1ab42cc412b618bdea3a599e3c9bae199ebf030895b039e9db1e30dafb12b727".to_string());
-    assert_eq!(eth.address_from_private_key(false, &short).unwrap(), "0x9858effd232b4033e47d90003d41ec34ecaeda94");
+    let short = SecretString::from(
+        "0x1ab42cc412b618bdea3a599e3c9bae199ebf030895b039e9db1e30dafb12b727".to_string(),
+    );
+    assert_eq!(
+        eth.address_from_private_key(false, &short).unwrap(),
+        "0x9858effd232b4033e47d90003d41ec34ecaeda94"
+    );
     assert!(btc.address_from_xpub(false, "xpub-not-really", 0).is_err());
     // A testnet xpub handed to mainnet: named, not silently mis-derived.
     let tpub = "tpubDEQBfiy13hMZzGT4NYqNnWntG7eHiiJTxRKtaqcmbzsR8CyeZ3LiKCrQggJt5JXCbDpm6Tbdzx9SRQqSYaLjfBJkvmaoifsy8o9RhLKmqeY";
     assert!(btc.address_from_xpub(false, tpub, 0).is_err());
     assert!(kms_chain_signers::parse_index("2147483648").is_err());
     assert!(kms_chain_signers::parse_index("-1").is_err());
-    assert_eq!(kms_chain_signers::parse_index("2147483647").unwrap(), 2147483647);
+    assert_eq!(
+        kms_chain_signers::parse_index("2147483647").unwrap(),
+        2147483647
+    );
 }

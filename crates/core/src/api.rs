@@ -89,7 +89,12 @@ pub struct OfflineApi;
 #[async_trait]
 impl ChainApi for OfflineApi {
     async fn call(&self, request: ApiRequest) -> Result<Value, ApiError> {
-        let what = match request.body.as_ref().and_then(|b| b.get("method")).and_then(Value::as_str) {
+        let what = match request
+            .body
+            .as_ref()
+            .and_then(|b| b.get("method"))
+            .and_then(Value::as_str)
+        {
             Some(rpc) => format!("{rpc} ({})", request.path),
             None => request.path.clone(),
         };

@@ -127,7 +127,13 @@ impl Chain {
     pub fn supports_offchain_withdrawal(self) -> bool {
         matches!(
             self,
-            Chain::BTC | Chain::LTC | Chain::DOGE | Chain::BCH | Chain::ETH | Chain::ONE | Chain::ADA
+            Chain::BTC
+                | Chain::LTC
+                | Chain::DOGE
+                | Chain::BCH
+                | Chain::ETH
+                | Chain::ONE
+                | Chain::ADA
         )
     }
 }

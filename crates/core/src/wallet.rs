@@ -46,14 +46,20 @@ impl WalletEntry {
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.0
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn chain_name(&self) -> Option<&str> {
         self.str_field("chain")
     }
     pub fn testnet(&self) -> bool {
-        self.0.get("testnet").and_then(Value::as_bool).unwrap_or(false)
+        self.0
+            .get("testnet")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
     pub fn mnemonic(&self) -> Option<&str> {
         self.str_field("mnemonic")

@@ -1,1 +1,3 @@
-//! Fake Tatum API. Being written.
+//! A fake of the Tatum API for tests and the demo: serves pending
+//! transactions from fixtures, records broadcasts and error reports, injects
+//! faults. Built with the daemon; empty until then.

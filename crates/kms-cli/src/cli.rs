@@ -37,7 +37,12 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub path: Option<std::path::PathBuf>,
     /// .env file to read variables from [default: ~/.tatumrc/.env].
-    #[arg(long = "envFile", alias = "env-file", global = true, value_name = "FILE")]
+    #[arg(
+        long = "envFile",
+        alias = "env-file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub env_file: Option<std::path::PathBuf>,
     /// Tatum API key (else TATUM_API_KEY).
     #[arg(long = "apiKey", alias = "api-key", global = true, value_name = "KEY")]
@@ -56,10 +61,16 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Generate a wallet and print it; nothing is stored.
-    #[command(name = "generatewallet", after_help = "Example: tatum-kms generatewallet ETH --testnet")]
+    #[command(
+        name = "generatewallet",
+        after_help = "Example: tatum-kms generatewallet ETH --testnet"
+    )]
     GenerateWallet { chain: String },
     /// Generate a wallet and add it to the store; prints its signatureId.
-    #[command(name = "generatemanagedwallet", after_help = "Example: tatum-kms generatemanagedwallet BTC --testnet")]
+    #[command(
+        name = "generatemanagedwallet",
+        after_help = "Example: tatum-kms generatemanagedwallet BTC --testnet"
+    )]
     GenerateManagedWallet { chain: String },
     /// Store an existing mnemonic (read without echo, or from stdin).
     #[command(
@@ -80,7 +91,10 @@ pub enum Command {
     )]
     GenerateManagedPrivateKeyBatch { chain: String, count: String },
     /// Print the private key of a stored wallet at a derivation index.
-    #[command(name = "getprivatekey", after_help = "Example: tatum-kms getprivatekey <signatureId> 0")]
+    #[command(
+        name = "getprivatekey",
+        after_help = "Example: tatum-kms getprivatekey <signatureId> 0"
+    )]
     GetPrivateKey {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
@@ -88,7 +102,10 @@ pub enum Command {
         index: String,
     },
     /// Print the address of a stored wallet at a derivation index.
-    #[command(name = "getaddress", after_help = "Example: tatum-kms getaddress <signatureId> 0")]
+    #[command(
+        name = "getaddress",
+        after_help = "Example: tatum-kms getaddress <signatureId> 0"
+    )]
     GetAddress {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
@@ -96,19 +113,28 @@ pub enum Command {
         index: String,
     },
     /// Print a stored wallet (with its secrets).
-    #[command(name = "getmanagedwallet", after_help = "Example: tatum-kms getmanagedwallet <signatureId>")]
+    #[command(
+        name = "getmanagedwallet",
+        after_help = "Example: tatum-kms getmanagedwallet <signatureId>"
+    )]
     GetManagedWallet {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
     },
     /// Remove a wallet from the store.
-    #[command(name = "removewallet", after_help = "Example: tatum-kms removewallet <signatureId>")]
+    #[command(
+        name = "removewallet",
+        after_help = "Example: tatum-kms removewallet <signatureId>"
+    )]
     RemoveWallet {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
     },
     /// Print every stored wallet (with its secrets).
-    #[command(name = "export", after_help = "Example: tatum-kms export > backup.json   (keep it safe)")]
+    #[command(
+        name = "export",
+        after_help = "Example: tatum-kms export > backup.json   (keep it safe)"
+    )]
     Export,
     /// Print the settings the KMS sees, secrets masked.
     #[command(name = "checkconfig")]
@@ -126,7 +152,10 @@ pub enum Command {
     #[command(name = "changepassword")]
     ChangePassword,
     /// Print shell completions.
-    #[command(name = "completions", after_help = "Example: tatum-kms completions bash > /etc/bash_completion.d/tatum-kms")]
+    #[command(
+        name = "completions",
+        after_help = "Example: tatum-kms completions bash > /etc/bash_completion.d/tatum-kms"
+    )]
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     #[command(name = "manpage", hide = true)]

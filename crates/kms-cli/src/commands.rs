@@ -21,7 +21,10 @@ struct Context {
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let env = Env::load(cli.global.env_file.as_deref()).map_err(CliError::failure)?;
-    let ctx = Context { global: cli.global, env };
+    let ctx = Context {
+        global: cli.global,
+        env,
+    };
     match cli.command {
         Command::GenerateWallet { chain } => generate_wallet(&ctx, &chain),
         Command::GenerateManagedWallet { chain } => store_wallet(&ctx, &chain, None),
@@ -67,7 +70,10 @@ fn print_json(value: &impl serde::Serialize) {
 }
 
 fn store_path(ctx: &Context) -> PathBuf {
-    ctx.global.path.clone().unwrap_or_else(|| home().join(".tatumrc/wallet.dat"))
+    ctx.global
+        .path
+        .clone()
+        .unwrap_or_else(|| home().join(".tatumrc/wallet.dat"))
 }
 
 /// Argon2 cost for a store this run creates: the default, or
@@ -75,9 +81,11 @@ fn store_path(ctx: &Context) -> PathBuf {
 fn kdf_params(ctx: &Context) -> Result<KdfParams, CliError> {
     let mut params = KdfParams::default();
     if let Some(mib) = ctx.env.get("TATUM_KMS_KDF_MEMORY_MIB") {
-        let mib: u32 = mib
-            .parse()
-            .map_err(|_| CliError::usage(format!("Error: TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB, not '{mib}'")))?;
+        let mib: u32 = mib.parse().map_err(|_| {
+            CliError::usage(format!(
+                "Error: TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB, not '{mib}'"
+            ))
+        })?;
         params.memory_kib = mib.saturating_mul(1024);
         params.validate()?;
     }
@@ -87,7 +95,13 @@ fn kdf_params(ctx: &Context) -> Result<KdfParams, CliError> {
 fn password(ctx: &Context) -> Result<SecretString, CliError> {
     let g = &ctx.global;
     if g.vgs || g.azure || g.aws {
-        let which = if g.vgs { "--vgs" } else if g.azure { "--azure" } else { "--aws" };
+        let which = if g.vgs {
+            "--vgs"
+        } else if g.azure {
+            "--azure"
+        } else {
+            "--aws"
+        };
         return Err(CliError::failure(format!(
             "Error: {which}: the cloud password sources are not built yet; use TATUM_KMS_PASSWORD"
         )));
@@ -108,7 +122,9 @@ fn open_vault(ctx: &Context) -> Result<Vault, CliError> {
     let password = password(ctx)?;
     let vault = Vault::open(&store_path(ctx), &password, kdf_params(ctx)?)?;
     if !vault.file_exists() && password.expose_secret().is_empty() {
-        return Err(CliError::usage("Error: refusing to create a wallet store with an empty password"));
+        return Err(CliError::usage(
+            "Error: refusing to create a wallet store with an empty password",
+        ));
     }
     Ok(vault)
 }
@@ -144,7 +160,9 @@ fn generate_wallet(ctx: &Context, chain: &str) -> Result<(), CliError> {
 
 /// A stored wallet: the chain's wallet fields, then `chain` and `testnet`.
 fn managed(wallet: WalletEntry, chain: Chain, testnet: bool) -> WalletEntry {
-    wallet.with("chain", chain.as_str()).with("testnet", testnet)
+    wallet
+        .with("chain", chain.as_str())
+        .with("testnet", testnet)
 }
 
 fn new_id() -> String {
@@ -186,10 +204,11 @@ fn store_private_key(ctx: &Context, chain: &str) -> Result<(), CliError> {
 
 fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
     let chain = parse_chain(chain)?;
-    let count: usize = count
-        .trim()
-        .parse()
-        .map_err(|_| CliError::usage(format!("Error: count must be a whole number, not '{count}'")))?;
+    let count: usize = count.trim().parse().map_err(|_| {
+        CliError::usage(format!(
+            "Error: count must be a whole number, not '{count}'"
+        ))
+    })?;
     let testnet = ctx.global.testnet;
     let s = signer(chain);
     let mut vault = open_vault(ctx)?;
@@ -205,7 +224,10 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
     for _ in 0..count {
         let wallet = s.generate_wallet(testnet, None)?;
         let (key, address) = match (wallet.secret(), wallet.mnemonic()) {
-            (Some(secret), _) => (SecretString::from(secret.to_string()), wallet.address().unwrap_or_default().to_string()),
+            (Some(secret), _) => (
+                SecretString::from(secret.to_string()),
+                wallet.address().unwrap_or_default().to_string(),
+            ),
             (None, Some(phrase)) => {
                 let account = s.account(testnet, &Mnemonic::parse(phrase)?)?;
                 let address = match wallet.address() {
@@ -214,7 +236,11 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
                 };
                 (account.private_key(1)?, address)
             }
-            (None, None) => return Err(CliError::failure(format!("Error: {chain} wallets hold no key to store"))),
+            (None, None) => {
+                return Err(CliError::failure(format!(
+                    "Error: {chain} wallets hold no key to store"
+                )))
+            }
         };
         made.push((new_id(), key, address));
         progress.inc(1);
@@ -232,7 +258,9 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
         let line = json!({ "signatureId": id, "address": address });
         writeln!(stdout, "{line}").map_err(|e| CliError::failure(format!("Error: {e}")))?;
     }
-    stdout.flush().map_err(|e| CliError::failure(format!("Error: {e}")))
+    stdout
+        .flush()
+        .map_err(|e| CliError::failure(format!("Error: {e}")))
 }
 
 fn get_private_key(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
@@ -243,12 +271,15 @@ fn get_private_key(ctx: &Context, id: &str, index: &str) -> Result<(), CliError>
         SecretString::from(secret.to_string())
     } else if let Some(phrase) = entry.mnemonic() {
         let s = wallet_chain(entry, id)?;
-        s.account(entry.testnet(), &Mnemonic::parse(phrase)?)?.private_key(index)?
+        s.account(entry.testnet(), &Mnemonic::parse(phrase)?)?
+            .private_key(index)?
     } else if let Some(key) = entry.private_key() {
         // A private-key wallet has one key; the index does not apply.
         SecretString::from(key.to_string())
     } else {
-        return Err(CliError::failure(format!("Error: wallet '{id}' holds no key")));
+        return Err(CliError::failure(format!(
+            "Error: wallet '{id}' holds no key"
+        )));
     };
     print_json(&json!({ "privateKey": key.expose_secret() }));
     Ok(())
@@ -266,11 +297,14 @@ fn get_address(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
         if let Some(xpub) = entry.xpub() {
             s.address_from_xpub(testnet, xpub, index)?
         } else if let Some(phrase) = entry.mnemonic() {
-            s.account(testnet, &Mnemonic::parse(phrase)?)?.address(index)?
+            s.account(testnet, &Mnemonic::parse(phrase)?)?
+                .address(index)?
         } else if let Some(key) = entry.private_key() {
             s.address_from_private_key(testnet, &SecretString::from(key.to_string()))?
         } else {
-            return Err(CliError::failure(format!("Error: wallet '{id}' holds no key")));
+            return Err(CliError::failure(format!(
+                "Error: wallet '{id}' holds no key"
+            )));
         }
     };
     print_json(&json!({ "address": address }));
@@ -307,7 +341,9 @@ fn migrate(ctx: &Context) -> Result<(), CliError> {
     let backup = vault.migrate()?;
     let out = match backup {
         Some(path) => json!({ "migrated": true, "backup": path.display().to_string() }),
-        None => json!({ "migrated": false, "reason": "the store is already in the current format, or empty" }),
+        None => {
+            json!({ "migrated": false, "reason": "the store is already in the current format, or empty" })
+        }
     };
     print_json(&out);
     Ok(())
@@ -332,7 +368,9 @@ fn change_password(ctx: &Context) -> Result<(), CliError> {
         }
     };
     if new.expose_secret().is_empty() {
-        return Err(CliError::usage("Error: refusing an empty password; nothing changed"));
+        return Err(CliError::usage(
+            "Error: refusing an empty password; nothing changed",
+        ));
     }
     vault.change_password(&new, kdf_params(ctx)?)?;
     eprintln!("Password changed.");
@@ -348,15 +386,24 @@ fn hide_value(value: &str, show_start: usize, show_end: usize) -> String {
         return "*".repeat(len);
     }
     let tail: String = chars[len - 1 - show_end..len - 1].iter().collect();
-    format!("{}{}{}", chars[..show_start].iter().collect::<String>(), "*".repeat(len - show_start - show_end), tail)
+    format!(
+        "{}{}{}",
+        chars[..show_start].iter().collect::<String>(),
+        "*".repeat(len - show_start - show_end),
+        tail
+    )
 }
 
 fn hide_password(value: Option<String>) -> String {
-    value.map(|v| hide_value(&v, 6, 0)).unwrap_or_else(|| "N/A".into())
+    value
+        .map(|v| hide_value(&v, 6, 0))
+        .unwrap_or_else(|| "N/A".into())
 }
 
 fn hide_api_key(value: Option<String>) -> String {
-    value.map(|v| hide_value(&v, 6, 6)).unwrap_or_else(|| "N/A".into())
+    value
+        .map(|v| hide_value(&v, 6, 6))
+        .unwrap_or_else(|| "N/A".into())
 }
 
 fn store_type(g: &Global) -> &'static str {
@@ -372,7 +419,10 @@ fn store_type(g: &Global) -> &'static str {
 }
 
 fn api_key(ctx: &Context) -> Option<String> {
-    ctx.global.api_key.clone().or_else(|| ctx.env.get("TATUM_API_KEY"))
+    ctx.global
+        .api_key
+        .clone()
+        .or_else(|| ctx.env.get("TATUM_API_KEY"))
 }
 
 fn check_config(ctx: &Context) -> Result<(), CliError> {
@@ -385,22 +435,62 @@ fn check_config(ctx: &Context) -> Result<(), CliError> {
         ("Wallet store type", store_type(&ctx.global).to_string()),
         (
             "Environment vars file",
-            ctx.env.file_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "N/A".into()),
+            ctx.env
+                .file_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "N/A".into()),
         ),
         ("TATUM_API_KEY", hide_api_key(api_key(ctx))),
         ("TATUM_KMS_PASSWORD", hide_password(e("TATUM_KMS_PASSWORD"))),
-        ("TATUM_KMS_VGS_ALIAS", hide_password(e("TATUM_KMS_VGS_ALIAS"))),
-        ("TATUM_KMS_VGS_USERNAME", hide_password(e("TATUM_KMS_VGS_USERNAME"))),
-        ("TATUM_KMS_VGS_PASSWORD", hide_password(e("TATUM_KMS_VGS_PASSWORD"))),
-        ("TATUM_KMS_AZURE_SECRETVERSION", hide_password(e("TATUM_KMS_AZURE_SECRETVERSION"))),
-        ("TATUM_KMS_AZURE_SECRETNAME", hide_password(e("TATUM_KMS_AZURE_SECRETNAME"))),
-        ("TATUM_KMS_AZURE_VAULTURL", hide_password(e("TATUM_KMS_AZURE_VAULTURL"))),
-        ("TATUM_KMS_AWS_REGION", e("TATUM_KMS_AWS_REGION").unwrap_or_else(|| "N/A".into())),
-        ("TATUM_KMS_AWS_ACCESS_KEY_ID", hide_password(e("TATUM_KMS_AWS_ACCESS_KEY_ID"))),
-        ("TATUM_KMS_AWS_SECRET_ACCESS_KEY", hide_password(e("TATUM_KMS_AWS_SECRET_ACCESS_KEY"))),
-        ("TATUM_KMS_AWS_SECRET_NAME", hide_password(e("TATUM_KMS_AWS_SECRET_NAME"))),
-        ("TATUM_KMS_AWS_SECRET_KEY", hide_password(e("TATUM_KMS_AWS_SECRET_KEY"))),
-        ("TATUM_KMS_DEBUG_MODE", e("TATUM_KMS_DEBUG_MODE").unwrap_or_else(|| "N/A".into())),
+        (
+            "TATUM_KMS_VGS_ALIAS",
+            hide_password(e("TATUM_KMS_VGS_ALIAS")),
+        ),
+        (
+            "TATUM_KMS_VGS_USERNAME",
+            hide_password(e("TATUM_KMS_VGS_USERNAME")),
+        ),
+        (
+            "TATUM_KMS_VGS_PASSWORD",
+            hide_password(e("TATUM_KMS_VGS_PASSWORD")),
+        ),
+        (
+            "TATUM_KMS_AZURE_SECRETVERSION",
+            hide_password(e("TATUM_KMS_AZURE_SECRETVERSION")),
+        ),
+        (
+            "TATUM_KMS_AZURE_SECRETNAME",
+            hide_password(e("TATUM_KMS_AZURE_SECRETNAME")),
+        ),
+        (
+            "TATUM_KMS_AZURE_VAULTURL",
+            hide_password(e("TATUM_KMS_AZURE_VAULTURL")),
+        ),
+        (
+            "TATUM_KMS_AWS_REGION",
+            e("TATUM_KMS_AWS_REGION").unwrap_or_else(|| "N/A".into()),
+        ),
+        (
+            "TATUM_KMS_AWS_ACCESS_KEY_ID",
+            hide_password(e("TATUM_KMS_AWS_ACCESS_KEY_ID")),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_ACCESS_KEY",
+            hide_password(e("TATUM_KMS_AWS_SECRET_ACCESS_KEY")),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_NAME",
+            hide_password(e("TATUM_KMS_AWS_SECRET_NAME")),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_KEY",
+            hide_password(e("TATUM_KMS_AWS_SECRET_KEY")),
+        ),
+        (
+            "TATUM_KMS_DEBUG_MODE",
+            e("TATUM_KMS_DEBUG_MODE").unwrap_or_else(|| "N/A".into()),
+        ),
     ];
     for (name, value) in rows {
         println!("{name:<33}: {value}");
@@ -409,7 +499,11 @@ fn check_config(ctx: &Context) -> Result<(), CliError> {
 }
 
 fn report(ctx: &Context, ids: &str) -> Result<(), CliError> {
-    let ids: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let ids: Vec<&str> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let vault = open_vault(ctx)?;
     let mut system_warnings: Vec<String> = Vec::new();
     let mut wallets = Map::new();
@@ -421,17 +515,33 @@ fn report(ctx: &Context, ids: &str) -> Result<(), CliError> {
         let mut warnings: Vec<String> = Vec::new();
         let kind = entry.kind();
         let fields: &[(&str, bool)] = match kind {
-            kms_core::WalletKind::Mnemonic => &[("chain", true), ("mnemonic", true), ("xpub", true), ("testnet", false)],
-            kms_core::WalletKind::PrivateKey => &[("chain", true), ("privateKey", true), ("testnet", false)],
-            kms_core::WalletKind::Secret => &[("chain", true), ("secret", true), ("testnet", false)],
+            kms_core::WalletKind::Mnemonic => &[
+                ("chain", true),
+                ("mnemonic", true),
+                ("xpub", true),
+                ("testnet", false),
+            ],
+            kms_core::WalletKind::PrivateKey => {
+                &[("chain", true), ("privateKey", true), ("testnet", false)]
+            }
+            kms_core::WalletKind::Secret => {
+                &[("chain", true), ("secret", true), ("testnet", false)]
+            }
             kms_core::WalletKind::Other => {
-                warnings.push("Wallet type is not recognized. Mnemonic, privateKey or secret are absent".into());
+                warnings.push(
+                    "Wallet type is not recognized. Mnemonic, privateKey or secret are absent"
+                        .into(),
+                );
                 &[]
             }
         };
         for (field, string) in fields {
             let value = entry.get(field);
-            let ok = if *string { value.is_some_and(Value::is_string) } else { value.is_some_and(Value::is_boolean) };
+            let ok = if *string {
+                value.is_some_and(Value::is_string)
+            } else {
+                value.is_some_and(Value::is_boolean)
+            };
             if !ok {
                 let want = if *string { "string" } else { "boolean" };
                 let got = match value {
@@ -446,8 +556,14 @@ fn report(ctx: &Context, ids: &str) -> Result<(), CliError> {
         }
         let mut report = Map::new();
         report.insert("type".into(), serde_json::to_value(kind).expect("kind"));
-        report.insert("chain".into(), entry.get("chain").cloned().unwrap_or(Value::Null));
-        report.insert("testnet".into(), entry.get("testnet").cloned().unwrap_or(Value::Null));
+        report.insert(
+            "chain".into(),
+            entry.get("chain").cloned().unwrap_or(Value::Null),
+        );
+        report.insert(
+            "testnet".into(),
+            entry.get("testnet").cloned().unwrap_or(Value::Null),
+        );
         if !warnings.is_empty() {
             report.insert("warnings".into(), json!(warnings));
         }

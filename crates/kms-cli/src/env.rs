@@ -21,7 +21,9 @@ impl Drop for Env {
 }
 
 pub fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 impl Env {
@@ -33,16 +35,23 @@ impl Env {
         };
         let mut file = HashMap::new();
         if let Some(path) = &path {
-            let iter = dotenvy::from_path_iter(path).map_err(|e| format!("Error: {}: {e}", path.display()))?;
+            let iter = dotenvy::from_path_iter(path)
+                .map_err(|e| format!("Error: {}: {e}", path.display()))?;
             for item in iter {
                 let (k, v) = item.map_err(|e| format!("Error: {}: {e}", path.display()))?;
                 file.insert(k, v);
             }
         }
-        Ok(Env { file, file_path: path })
+        Ok(Env {
+            file,
+            file_path: path,
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().or_else(|| self.file.get(name).cloned()).filter(|v| !v.is_empty())
+        std::env::var(name)
+            .ok()
+            .or_else(|| self.file.get(name).cloned())
+            .filter(|v| !v.is_empty())
     }
 }

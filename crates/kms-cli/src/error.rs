@@ -11,10 +11,16 @@ pub struct CliError {
 
 impl CliError {
     pub fn failure(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into() }
+        Self {
+            code: 1,
+            message: message.into(),
+        }
     }
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into() }
+        Self {
+            code: 2,
+            message: message.into(),
+        }
     }
     /// The original's `{"error": "..."}` shape, pretty-printed.
     pub fn json(message: impl Into<String>) -> Self {

@@ -39,7 +39,10 @@ pub fn main() -> ExitCode {
 fn harden_process() {
     // SAFETY: plain syscalls on the current process with constant arguments.
     unsafe {
-        let zero = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::setrlimit(libc::RLIMIT_CORE, &zero);
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }

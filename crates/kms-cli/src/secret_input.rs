@@ -11,7 +11,10 @@ use crate::CliError;
 
 pub fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
     let text = if std::io::stdin().is_terminal() {
-        Zeroizing::new(rpassword::prompt_password(prompt).map_err(|e| CliError::failure(format!("Error: reading the {what}: {e}")))?)
+        Zeroizing::new(
+            rpassword::prompt_password(prompt)
+                .map_err(|e| CliError::failure(format!("Error: reading the {what}: {e}")))?,
+        )
     } else {
         let mut buf = Zeroizing::new(String::new());
         std::io::stdin()
@@ -21,7 +24,9 @@ pub fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
     };
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(CliError::usage(format!("Error: no {what} given (empty input)")));
+        return Err(CliError::usage(format!(
+            "Error: no {what} given (empty input)"
+        )));
     }
     Ok(SecretString::from(trimmed.to_string()))
 }

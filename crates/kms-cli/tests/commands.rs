@@ -16,7 +16,10 @@ struct Home {
 impl Home {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        Home { root: dir.path().to_path_buf(), _owner: Some(dir) }
+        Home {
+            root: dir.path().to_path_buf(),
+            _owner: Some(dir),
+        }
     }
     /// Another handle on an existing home (its owner deletes it).
     fn at(root: PathBuf) -> Self {
@@ -40,8 +43,20 @@ impl Home {
     }
     fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;
-        let mut child = self.cmd("pw").args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut child = self
+            .cmd("pw")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
     fn json(&self, args: &[&str]) -> Value {
@@ -50,8 +65,13 @@ impl Home {
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -82,13 +102,18 @@ fn generate_and_read_back_a_managed_wallet() {
     let key = home.json(&["getprivatekey", id, "3"]);
     assert_eq!(keys(&key), ["privateKey"]);
 
-    let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(home.store()).unwrap().permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&fs::metadata(home.store()).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
 
     let export = home.json(&["export"]);
     assert_eq!(keys(&export), [id]);
     let printed = String::from_utf8(home.run(&["export"]).stdout).unwrap();
-    assert_eq!(printed.trim_end(), serde_json::to_string_pretty(&export).unwrap(), "export is JSON.stringify(x, null, 2)");
+    assert_eq!(
+        printed.trim_end(),
+        serde_json::to_string_pretty(&export).unwrap(),
+        "export is JSON.stringify(x, null, 2)"
+    );
 
     assert!(home.run(&["removewallet", id]).status.success());
     let gone = home.run(&["getmanagedwallet", id]);
@@ -100,7 +125,11 @@ fn generate_and_read_back_a_managed_wallet() {
 fn generatewallet_prints_and_stores_nothing() {
     let home = Home::new();
     let eth = home.json(&["generatewallet", "ETH"]);
-    assert_eq!(keys(&eth), ["xpub", "mnemonic"], "the EVM family writes xpub first");
+    assert_eq!(
+        keys(&eth),
+        ["xpub", "mnemonic"],
+        "the EVM family writes xpub first"
+    );
     let btc = home.json(&["generatewallet", "BTC", "--testnet"]);
     assert_eq!(keys(&btc), ["mnemonic", "xpub"]);
     assert!(!home.store().exists());
@@ -116,10 +145,15 @@ fn stored_mnemonics_answer_as_the_derivation_vectors() {
     for v in file["vectors"].as_array().unwrap() {
         let chain = v["chain"].as_str().unwrap();
         let testnet = v["testnet"].as_bool().unwrap();
-        if v.get("variant").is_some() || !seen.insert((chain, testnet)) || ["EGLD", "ADA"].contains(&chain) {
+        if v.get("variant").is_some()
+            || !seen.insert((chain, testnet))
+            || ["EGLD", "ADA"].contains(&chain)
+        {
             continue;
         }
-        let mnemonic = file["mnemonics"][v["mnemonicIndex"].as_u64().unwrap() as usize].as_str().unwrap();
+        let mnemonic = file["mnemonics"][v["mnemonicIndex"].as_u64().unwrap() as usize]
+            .as_str()
+            .unwrap();
         let mut args = vec!["storemanagedwallet", chain];
         if testnet {
             args.push("--testnet");
@@ -128,9 +162,17 @@ fn stored_mnemonics_answer_as_the_derivation_vectors() {
         assert_eq!(stored["xpub"], v["wallet"]["xpub"], "{chain} {testnet}");
         let id = stored["signatureId"].as_str().unwrap();
         for index in ["0", "2147483647"] {
-            assert_eq!(home.json(&["getaddress", id, index])["address"], v["addresses"][index], "{chain} {testnet} {index}");
+            assert_eq!(
+                home.json(&["getaddress", id, index])["address"],
+                v["addresses"][index],
+                "{chain} {testnet} {index}"
+            );
         }
-        assert_eq!(home.json(&["getprivatekey", id, "7"])["privateKey"], v["privateKeys"]["7"], "{chain} {testnet}");
+        assert_eq!(
+            home.json(&["getprivatekey", id, "7"])["privateKey"],
+            v["privateKeys"]["7"],
+            "{chain} {testnet}"
+        );
     }
     assert!(seen.len() >= 30);
 }
@@ -142,8 +184,15 @@ fn private_key_wallets_answer_for_their_key() {
     let stored = json_of(&home.run_with_stdin(&["storemanagedprivatekey", "BTC"], key));
     assert_eq!(keys(&stored), ["signatureId"]);
     let id = stored["signatureId"].as_str().unwrap();
-    assert_eq!(home.json(&["getprivatekey", id, "5"])["privateKey"], key, "index ignored, as the original");
-    assert_eq!(home.json(&["getaddress", id, "5"])["address"], "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA");
+    assert_eq!(
+        home.json(&["getprivatekey", id, "5"])["privateKey"],
+        key,
+        "index ignored, as the original"
+    );
+    assert_eq!(
+        home.json(&["getaddress", id, "5"])["address"],
+        "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA"
+    );
     let wallet = home.json(&["getmanagedwallet", id]);
     assert_eq!(keys(&wallet), ["privateKey", "chain", "testnet"]);
 }
@@ -161,16 +210,29 @@ fn bad_input_gets_a_clear_error_and_stores_nothing() {
     let out = home.run_with_stdin(&["storemanagedwallet", "BTC"], bad_checksum);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("checksum"), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("abandon"), "the mnemonic must not be echoed");
+    assert!(
+        !stderr(&out).contains("abandon"),
+        "the mnemonic must not be echoed"
+    );
 
     let out = home.run_with_stdin(&["storemanagedprivatekey", "ETH"], "0x1234");
     assert_ne!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("invalid ETH private key"), "{}", stderr(&out));
-    let out = home.run_with_stdin(&["storemanagedprivatekey", "BTC", "--testnet"], "L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf");
+    assert!(
+        stderr(&out).contains("invalid ETH private key"),
+        "{}",
+        stderr(&out)
+    );
+    let out = home.run_with_stdin(
+        &["storemanagedprivatekey", "BTC", "--testnet"],
+        "L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf",
+    );
     assert!(stderr(&out).contains("mainnet key"), "{}", stderr(&out));
     assert!(!home.store().exists(), "nothing was stored");
 
-    let id = home.json(&["generatemanagedwallet", "ETH"])["signatureId"].as_str().unwrap().to_string();
+    let id = home.json(&["generatemanagedwallet", "ETH"])["signatureId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for bad in ["2147483648", "-1", "x"] {
         let out = home.run(&["getaddress", &id, bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
@@ -191,16 +253,28 @@ fn wrong_password_exits_2_with_one_clear_message() {
     home.json(&["generatemanagedwallet", "BTC"]);
     let out = home.cmd("not-it").arg("export").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out).trim(), "Error: wrong password, or wallet.dat is not a wallet file.");
+    assert_eq!(
+        stderr(&out).trim(),
+        "Error: wrong password, or wallet.dat is not a wallet file."
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn no_password_and_no_terminal_fails_at_once_naming_the_variable() {
     let home = Home::new();
-    let out = home.cmd("").env_remove("TATUM_KMS_PASSWORD").arg("export").output().unwrap();
+    let out = home
+        .cmd("")
+        .env_remove("TATUM_KMS_PASSWORD")
+        .arg("export")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("TATUM_KMS_PASSWORD"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("TATUM_KMS_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -213,13 +287,19 @@ fn the_originals_store_opens_exports_and_migrates() {
         let password = v["password"].as_str().unwrap();
         let out = home.cmd(password).arg("export").output().unwrap();
         let expected: Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
-        assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end(), serde_json::to_string_pretty(&expected).unwrap());
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim_end(),
+            serde_json::to_string_pretty(&expected).unwrap()
+        );
 
         let migrated = json_of(&home.cmd(password).arg("migrate").output().unwrap());
         assert_eq!(migrated["migrated"], true);
         assert!(Path::new(migrated["backup"].as_str().unwrap()).exists());
         let again = home.cmd(password).arg("export").output().unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&again.stdout).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&again.stdout).unwrap(),
+            expected
+        );
     }
 }
 
@@ -227,10 +307,24 @@ fn the_originals_store_opens_exports_and_migrates() {
 fn changepassword_re_encrypts() {
     let home = Home::new();
     home.json(&["generatemanagedwallet", "ETH"]);
-    let out = home.cmd("pw").env("TATUM_KMS_NEW_PASSWORD", "new-pw").arg("changepassword").output().unwrap();
+    let out = home
+        .cmd("pw")
+        .env("TATUM_KMS_NEW_PASSWORD", "new-pw")
+        .arg("changepassword")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(home.cmd("pw").arg("export").output().unwrap().status.code(), Some(2));
-    assert!(home.cmd("new-pw").arg("export").output().unwrap().status.success());
+    assert_eq!(
+        home.cmd("pw").arg("export").output().unwrap().status.code(),
+        Some(2)
+    );
+    assert!(home
+        .cmd("new-pw")
+        .arg("export")
+        .output()
+        .unwrap()
+        .status
+        .success());
 }
 
 #[test]
@@ -239,7 +333,11 @@ fn batch_stores_every_key_in_one_write() {
     home.json(&["generatemanagedwallet", "ETH"]);
     let out = home.run(&["generatemanagedprivatekeybatch", "ETH", "200"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let lines: Vec<Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 200);
     assert_eq!(keys(&lines[0]), ["signatureId", "address"]);
     let export = home.json(&["export"]);
@@ -248,7 +346,10 @@ fn batch_stores_every_key_in_one_write() {
         let id = line["signatureId"].as_str().unwrap();
         assert_eq!(keys(&export[id]), ["privateKey", "chain", "testnet"]);
         // The printed address is the stored key's.
-        assert_eq!(home.json(&["getaddress", id, "0"])["address"], line["address"]);
+        assert_eq!(
+            home.json(&["getaddress", id, "0"])["address"],
+            line["address"]
+        );
     }
 }
 
@@ -258,15 +359,27 @@ fn a_writer_killed_at_any_moment_loses_nothing() {
     let first = home.json(&["generatemanagedwallet", "BTC"]);
     let mut expected = 1;
     for round in 0..12u64 {
-        let mut child = home.cmd("pw").args(["generatemanagedprivatekeybatch", "ETH", "50"]).stdout(Stdio::null()).spawn().unwrap();
+        let mut child = home
+            .cmd("pw")
+            .args(["generatemanagedprivatekeybatch", "ETH", "50"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20 + round * 17));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
         let export = home.json(&["export"]);
         let n = export.as_object().unwrap().len();
-        assert!(export.get(first["signatureId"].as_str().unwrap()).is_some(), "round {round}: an old wallet was lost");
+        assert!(
+            export.get(first["signatureId"].as_str().unwrap()).is_some(),
+            "round {round}: an old wallet was lost"
+        );
         // Either the batch landed whole, or not at all.
-        assert!(n == expected || n == expected + 50, "round {round}: {n} wallets, expected {expected} or {}", expected + 50);
+        assert!(
+            n == expected || n == expected + 50,
+            "round {round}: {n} wallets, expected {expected} or {}",
+            expected + 50
+        );
         if status.success() {
             assert_eq!(n, expected + 50);
         }

@@ -5,7 +5,10 @@ use std::process::{Command, Stdio};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// `../shared/vectors` beside the checkout (CI has it there), or `KMS_VECTORS_DIR`.
@@ -14,7 +17,11 @@ pub fn vectors_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     let dir = workspace_root().join("../shared/vectors");
-    assert!(dir.is_dir(), "the shared vectors are missing: expected {} (or set KMS_VECTORS_DIR)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the shared vectors are missing: expected {} (or set KMS_VECTORS_DIR)",
+        dir.display()
+    );
     dir
 }
 
@@ -31,10 +38,12 @@ pub fn load_vectors(name: &str) -> serde_json::Value {
 /// CI (`CI` set), where a missing Python is a failure, so the cross-checks
 /// can never be skipped silently there.
 pub fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("KMS_PYTHON").map(PathBuf::from).or_else(|| {
-        let home = std::env::var_os("HOME")?;
-        Some(PathBuf::from(home).join(".cache/kms-py/bin/python"))
-    });
+    let candidate = std::env::var_os("KMS_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = std::env::var_os("HOME")?;
+            Some(PathBuf::from(home).join(".cache/kms-py/bin/python"))
+        });
     match candidate {
         Some(p) if p.exists() => Some(p),
         _ => {
@@ -61,9 +70,22 @@ pub fn run_python(python: &PathBuf, script: &str, input: &serde_json::Value) -> 
         .stderr(Stdio::piped())
         .spawn()
         .expect("start python");
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "python failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "python printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }

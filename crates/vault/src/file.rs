@@ -10,10 +10,17 @@ use std::path::{Path, PathBuf};
 /// folder (0600 from creation), fsync, rename over, fsync of the folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent(path);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("wallet.dat");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("wallet.dat");
     let tmp = dir.join(format!(".{name}.tmp-{}-{}", std::process::id(), unique()));
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -29,7 +36,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Copies `from` to `to` with mode 0600, durably.
 pub fn copy_private(from: &Path, to: &Path) -> io::Result<()> {
     let bytes = fs::read(from)?;
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(to)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)?;
     file.write_all(&bytes)?;
     file.sync_all()?;
     File::open(parent(to))?.sync_all()
@@ -71,7 +82,10 @@ pub struct WriteLock {
 
 impl WriteLock {
     pub fn acquire(path: &Path) -> io::Result<WriteLock> {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("wallet.dat");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("wallet.dat");
         let lock_path = parent(path).join(format!(".{name}.lock"));
         let file = OpenOptions::new()
             .read(true)

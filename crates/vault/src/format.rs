@@ -77,7 +77,9 @@ impl Header {
         if content.len() < HEADER_LEN + TAG_LEN {
             return Err(VaultError::Truncated);
         }
-        let u32_at = |i: usize| u32::from_le_bytes([content[i], content[i + 1], content[i + 2], content[i + 3]]);
+        let u32_at = |i: usize| {
+            u32::from_le_bytes([content[i], content[i + 1], content[i + 2], content[i + 3]])
+        };
         let kdf = KdfParams {
             memory_kib: u32_at(10),
             iterations: u32_at(14),
@@ -93,7 +95,11 @@ impl Header {
 }
 
 /// Argon2id(password, salt) → 32-byte key. The slow step, run once per process.
-pub fn derive_key(password: &[u8], salt: &[u8; SALT_LEN], kdf: KdfParams) -> Result<DerivedKey, VaultError> {
+pub fn derive_key(
+    password: &[u8],
+    salt: &[u8; SALT_LEN],
+    kdf: KdfParams,
+) -> Result<DerivedKey, VaultError> {
     kdf.validate()?;
     let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
         .map_err(|e| VaultError::BadKdfParams(e.to_string()))?;

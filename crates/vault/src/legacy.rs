@@ -35,7 +35,9 @@ fn split(content: &[u8]) -> Result<(Vec<u8>, usize), LegacyError> {
     // crypto-js tolerates a trailing newline; editors add CRLF too, which the
     // original then failed on. Trailing whitespace carries no data: drop it.
     let trimmed = trim_ascii_end(content);
-    let raw = STANDARD.decode(trimmed).map_err(|_| LegacyError::NotLegacy)?;
+    let raw = STANDARD
+        .decode(trimmed)
+        .map_err(|_| LegacyError::NotLegacy)?;
     if raw.len() < 16 || &raw[..8] != MAGIC {
         return Err(LegacyError::NotLegacy);
     }
@@ -120,8 +122,17 @@ mod tests {
     fn empty_store_vector() {
         // legacy_walletdat.json "empty-object": "{}" under password123, salt 0001..07.
         let file = "U2FsdGVkX18AAQIDBAUGB1ay/g80liPdErKCkTIRhNE=";
-        assert_eq!(encrypt(b"{}", b"password123", [0, 1, 2, 3, 4, 5, 6, 7]), file);
-        assert_eq!(decrypt(file.as_bytes(), b"password123").unwrap().as_str(), "{}");
-        assert_eq!(decrypt(b"not a wallet file", b"x"), Err(LegacyError::NotLegacy));
+        assert_eq!(
+            encrypt(b"{}", b"password123", [0, 1, 2, 3, 4, 5, 6, 7]),
+            file
+        );
+        assert_eq!(
+            decrypt(file.as_bytes(), b"password123").unwrap().as_str(),
+            "{}"
+        );
+        assert_eq!(
+            decrypt(b"not a wallet file", b"x"),
+            Err(LegacyError::NotLegacy)
+        );
     }
 }

@@ -115,7 +115,9 @@ pub enum VaultError {
     NotAWalletFile,
     #[error("wallet.dat is truncated: it ends before its header and tag are complete")]
     Truncated,
-    #[error("wallet.dat has format version {0}, which this tatum-kms does not know; upgrade tatum-kms")]
+    #[error(
+        "wallet.dat has format version {0}, which this tatum-kms does not know; upgrade tatum-kms"
+    )]
     UnknownVersion(u8),
     #[error("wallet.dat names key derivation function {0}, which this tatum-kms does not know")]
     UnknownKdf(u8),
@@ -174,7 +176,11 @@ impl Vault {
     /// Opens the store at `path` with `password`. A missing or empty file is
     /// an empty store; the file (and its folder) are created at the first
     /// write, with `create_with` as the KDF cost. Runs the KDF once for a v2 file.
-    pub fn open(path: &Path, password: &SecretString, create_with: KdfParams) -> Result<Vault, VaultError> {
+    pub fn open(
+        path: &Path,
+        password: &SecretString,
+        create_with: KdfParams,
+    ) -> Result<Vault, VaultError> {
         create_with.validate()?;
         let mut vault = Vault {
             path: path.to_path_buf(),
@@ -221,7 +227,8 @@ impl Vault {
     /// result atomically. On any error the file on disk is unchanged.
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Wallets) -> R) -> Result<R, VaultError> {
         file::ensure_dir(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let _lock = file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
+        let _lock =
+            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
         let (mut wallets, format) = self.read_current()?;
         let result = change(&mut wallets);
         self.write(&wallets, format, None)?;
@@ -239,11 +246,21 @@ impl Vault {
         Ok(true)
     }
 
+    /// Re-reads the file with the key already held, changed or not.
+    pub fn reload(&mut self) -> Result<(), VaultError> {
+        self.load()
+    }
+
     /// Re-encrypts the store under `new_password`, with a fresh salt and `kdf`.
-    pub fn change_password(&mut self, new_password: &SecretString, kdf: KdfParams) -> Result<(), VaultError> {
+    pub fn change_password(
+        &mut self,
+        new_password: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<(), VaultError> {
         kdf.validate()?;
         file::ensure_dir(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let _lock = file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
+        let _lock =
+            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
         let (wallets, format) = self.read_current()?;
         let header = fresh_header(kdf);
         let key = format::derive_key(new_password.expose_secret().as_bytes(), &header.salt, kdf)?;
@@ -258,7 +275,8 @@ impl Vault {
         if self.format != FileFormat::Legacy {
             return Ok(None);
         }
-        let _lock = file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
+        let _lock =
+            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
         let (wallets, format) = self.read_current()?;
         let backup = self.write(&wallets, format, None)?;
         self.wallets = wallets;
@@ -307,7 +325,11 @@ impl Vault {
                 key.clone()
             }
             Unlock::Password(password) => {
-                let key = format::derive_key(password.expose_secret().as_bytes(), &header.salt, header.kdf)?;
+                let key = format::derive_key(
+                    password.expose_secret().as_bytes(),
+                    &header.salt,
+                    header.kdf,
+                )?;
                 self.unlock = Unlock::Key {
                     key: key.clone(),
                     header,
@@ -324,10 +346,11 @@ impl Vault {
             // We switched to v2 and someone wrote the old format back.
             return Err(VaultError::KeyChanged);
         };
-        let text = legacy::decrypt(content, password.expose_secret().as_bytes()).map_err(|e| match e {
-            legacy::LegacyError::NotLegacy => VaultError::NotAWalletFile,
-            legacy::LegacyError::WrongPassword => VaultError::WrongPassword,
-        })?;
+        let text =
+            legacy::decrypt(content, password.expose_secret().as_bytes()).map_err(|e| match e {
+                legacy::LegacyError::NotLegacy => VaultError::NotAWalletFile,
+                legacy::LegacyError::WrongPassword => VaultError::WrongPassword,
+            })?;
         // Without authentication, garbage that happens to be valid UTF-8 is
         // caught here: it is still the password that was wrong.
         parse_wallets(text.as_bytes()).map_err(|_| VaultError::WrongPassword)
@@ -347,7 +370,11 @@ impl Vault {
                 Unlock::Key { key, header } => (key.clone(), *header),
                 Unlock::Password(password) => {
                     let header = fresh_header(self.create_with);
-                    let key = format::derive_key(password.expose_secret().as_bytes(), &header.salt, self.create_with)?;
+                    let key = format::derive_key(
+                        password.expose_secret().as_bytes(),
+                        &header.salt,
+                        self.create_with,
+                    )?;
                     (key, header)
                 }
             },

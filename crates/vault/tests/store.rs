@@ -42,8 +42,12 @@ fn new_store_round_trips_and_is_private() {
     let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
     assert_eq!(vault.format(), FileFormat::Empty);
     assert!(!vault.file_exists());
-    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
-    vault.update(|w| w.insert_first("b".into(), wallet("ETH", 2))).unwrap();
+    vault
+        .update(|w| w.insert_first("a".into(), wallet("BTC", 1)))
+        .unwrap();
+    vault
+        .update(|w| w.insert_first("b".into(), wallet("ETH", 2)))
+        .unwrap();
 
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "wallet.dat must be readable by its owner only");
@@ -52,7 +56,11 @@ fn new_store_round_trips_and_is_private() {
     let again = Vault::open(&path, &pw("pw"), FAST).unwrap();
     assert_eq!(again.format(), FileFormat::V2);
     let ids: Vec<_> = again.wallets().0.keys().cloned().collect();
-    assert_eq!(ids, ["b", "a"], "new wallets go first, as the original writes them");
+    assert_eq!(
+        ids,
+        ["b", "a"],
+        "new wallets go first, as the original writes them"
+    );
     assert_eq!(again.get("a").unwrap().private_key(), Some("key-1"));
     assert_eq!(again.ids_for("ETH", false), ["b"]);
     assert!(again.ids_for("ETH", true).is_empty());
@@ -69,18 +77,34 @@ fn every_legacy_vector_opens_and_exports_its_plaintext() {
         let vault = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST)
             .unwrap_or_else(|e| panic!("{}: {e}", v["name"]));
         assert_eq!(vault.format(), FileFormat::Legacy);
-        let plaintext: serde_json::Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+        let plaintext: serde_json::Value =
+            serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
         let exported: serde_json::Value = serde_json::from_str(&vault.export_pretty()).unwrap();
         assert_eq!(exported, plaintext, "{}", v["name"]);
         // Byte for byte, key order included: what the original's export printed.
         let original_print = serde_json::to_string_pretty(&plaintext).unwrap();
-        assert_eq!(vault.export_pretty().as_str(), original_print, "{}", v["name"]);
-        // A read leaves the original's file untouched.
-        assert_eq!(fs::read_to_string(&path).unwrap(), v["walletDat"].as_str().unwrap());
-        // Our encryption of the plaintext with the vector's salt gives the same file.
-        let salt: [u8; 8] = hex::decode(v["saltHex"].as_str().unwrap()).unwrap().try_into().unwrap();
         assert_eq!(
-            legacy::encrypt(v["plaintext"].as_str().unwrap().as_bytes(), v["password"].as_str().unwrap().as_bytes(), salt),
+            vault.export_pretty().as_str(),
+            original_print,
+            "{}",
+            v["name"]
+        );
+        // A read leaves the original's file untouched.
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            v["walletDat"].as_str().unwrap()
+        );
+        // Our encryption of the plaintext with the vector's salt gives the same file.
+        let salt: [u8; 8] = hex::decode(v["saltHex"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            legacy::encrypt(
+                v["plaintext"].as_str().unwrap().as_bytes(),
+                v["password"].as_str().unwrap().as_bytes(),
+                salt
+            ),
             v["walletDat"].as_str().unwrap()
         );
     }
@@ -90,7 +114,9 @@ fn every_legacy_vector_opens_and_exports_its_plaintext() {
 fn legacy_edge_cases_behave_as_documented() {
     let vectors = legacy_vectors();
     for case in vectors["decryptEdgeCases"].as_array().unwrap() {
-        let Some(dat) = case["walletDat"].as_str() else { continue };
+        let Some(dat) = case["walletDat"].as_str() else {
+            continue;
+        };
         let dir = tempfile::tempdir().unwrap();
         let path = store(&dir);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -103,14 +129,20 @@ fn legacy_edge_cases_behave_as_documented() {
         fs::write(&path, &content).unwrap();
         let result = Vault::open(&path, &pw(case["password"].as_str().unwrap()), FAST);
         match name {
-            "wrong password" => assert!(matches!(result, Err(VaultError::WrongPassword)), "{name}: {result:?}"),
+            "wrong password" => assert!(
+                matches!(result, Err(VaultError::WrongPassword)),
+                "{name}: {result:?}"
+            ),
             n if n.starts_with("file content with") => {
                 // Trailing line ends carry no data; we open both (the original
                 // failed on CRLF).
                 let vault = result.unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(vault.wallets().len(), 1);
             }
-            n if n.starts_with("garbage") => assert!(matches!(result, Err(VaultError::NotAWalletFile)), "{name}: {result:?}"),
+            n if n.starts_with("garbage") => assert!(
+                matches!(result, Err(VaultError::NotAWalletFile)),
+                "{name}: {result:?}"
+            ),
             other => panic!("unhandled edge case {other}"),
         }
     }
@@ -121,10 +153,15 @@ fn wrong_password_is_one_clear_error_in_both_formats() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
     let mut vault = Vault::open(&path, &pw("right"), FAST).unwrap();
-    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    vault
+        .update(|w| w.insert_first("a".into(), wallet("BTC", 1)))
+        .unwrap();
     let err = Vault::open(&path, &pw("wrong"), FAST).unwrap_err();
     assert!(matches!(err, VaultError::WrongPassword));
-    assert_eq!(err.to_string(), "wrong password, or wallet.dat is not a wallet file");
+    assert_eq!(
+        err.to_string(),
+        "wrong password, or wallet.dat is not a wallet file"
+    );
 
     let v = &legacy_vectors()["vectors"][1];
     fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
@@ -137,7 +174,9 @@ fn wrong_password_is_one_clear_error_in_both_formats() {
 fn written_store(dir: &tempfile::TempDir) -> (PathBuf, Vec<u8>) {
     let path = store(dir);
     let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
-    vault.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    vault
+        .update(|w| w.insert_first("a".into(), wallet("BTC", 1)))
+        .unwrap();
     let bytes = fs::read(&path).unwrap();
     (path, bytes)
 }
@@ -148,7 +187,10 @@ fn any_flipped_bit_fails_to_open() {
     let (path, bytes) = written_store(&dir);
     // Every byte of the salt, the nonce and a sample of the ciphertext and tag;
     // version/KDF/cost bytes have their own errors (below).
-    let positions: Vec<usize> = (22..62).chain((62..bytes.len()).step_by(7)).chain([bytes.len() - 1]).collect();
+    let positions: Vec<usize> = (22..62)
+        .chain((62..bytes.len()).step_by(7))
+        .chain([bytes.len() - 1])
+        .collect();
     for i in positions {
         let mut damaged = bytes.clone();
         damaged[i] ^= 0x01;
@@ -177,7 +219,10 @@ fn edited_headers_get_their_own_errors() {
     for (offset, value) in [(10, u32::MAX), (10, 1024), (14, 1), (14, 1000), (18, 0)] {
         let mut h = bytes.clone();
         h[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
-        assert!(matches!(open_with(&h), VaultError::BadKdfParams(_)), "offset {offset} = {value}");
+        assert!(
+            matches!(open_with(&h), VaultError::BadKdfParams(_)),
+            "offset {offset} = {value}"
+        );
     }
     // Within bounds but different from what was used: the key differs, the tag fails.
     let mut m = bytes.clone();
@@ -195,10 +240,20 @@ fn truncated_and_foreign_files_are_named() {
         assert!(matches!(err, VaultError::Truncated), "{len}: {err}");
     }
     fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
-    assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::WrongPassword));
-    for foreign in [&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], b"hello world", b"{\"a\":1}"] {
+    assert!(matches!(
+        Vault::open(&path, &pw("pw"), FAST).unwrap_err(),
+        VaultError::WrongPassword
+    ));
+    for foreign in [
+        &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..],
+        b"hello world",
+        b"{\"a\":1}",
+    ] {
         fs::write(&path, foreign).unwrap();
-        assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::NotAWalletFile));
+        assert!(matches!(
+            Vault::open(&path, &pw("pw"), FAST).unwrap_err(),
+            VaultError::NotAWalletFile
+        ));
     }
     // A legacy file cut in the middle of a block.
     let v = &legacy_vectors()["vectors"][1];
@@ -211,7 +266,10 @@ fn truncated_and_foreign_files_are_named() {
 fn empty_and_missing_files_are_empty_stores() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
-    assert!(Vault::open(&path, &pw("x"), FAST).unwrap().wallets().is_empty());
+    assert!(Vault::open(&path, &pw("x"), FAST)
+        .unwrap()
+        .wallets()
+        .is_empty());
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, "").unwrap();
     let vault = Vault::open(&path, &pw("x"), FAST).unwrap();
@@ -229,7 +287,9 @@ fn writing_to_a_legacy_store_backs_it_up_first() {
 
     let mut vault = Vault::open(&path, &pw(password), FAST).unwrap();
     let before = vault.wallets().len();
-    vault.update(|w| w.insert_first("new".into(), wallet("BTC", 9))).unwrap();
+    vault
+        .update(|w| w.insert_first("new".into(), wallet("BTC", 9)))
+        .unwrap();
 
     let backups: Vec<_> = fs::read_dir(path.parent().unwrap())
         .unwrap()
@@ -237,8 +297,14 @@ fn writing_to_a_legacy_store_backs_it_up_first() {
         .filter(|p| p.to_string_lossy().contains("wallet.dat.legacy-backup-"))
         .collect();
     assert_eq!(backups.len(), 1);
-    assert_eq!(fs::read_to_string(&backups[0]).unwrap(), v["walletDat"].as_str().unwrap());
-    assert_eq!(fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::read_to_string(&backups[0]).unwrap(),
+        v["walletDat"].as_str().unwrap()
+    );
+    assert_eq!(
+        fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 
     let reopened = Vault::open(&path, &pw(password), FAST).unwrap();
     assert_eq!(reopened.format(), FileFormat::V2);
@@ -257,9 +323,13 @@ fn migrate_is_explicit_and_idempotent() {
     let backup = vault.migrate().unwrap().expect("a backup");
     assert!(backup.exists());
     assert_eq!(vault.migrate().unwrap(), None);
-    let plaintext: serde_json::Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+    let plaintext: serde_json::Value =
+        serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
     let reopened = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&reopened.export_pretty()).unwrap(), plaintext);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&reopened.export_pretty()).unwrap(),
+        plaintext
+    );
 }
 
 #[test]
@@ -270,12 +340,24 @@ fn change_password_re_encrypts_with_a_fresh_salt() {
     vault.change_password(&pw("new"), FAST).unwrap();
     let after = fs::read(&path).unwrap();
     assert_ne!(before[22..38], after[22..38], "salt must change");
-    assert!(matches!(Vault::open(&path, &pw("pw"), FAST).unwrap_err(), VaultError::WrongPassword));
-    assert_eq!(Vault::open(&path, &pw("new"), FAST).unwrap().wallets().len(), 1);
+    assert!(matches!(
+        Vault::open(&path, &pw("pw"), FAST).unwrap_err(),
+        VaultError::WrongPassword
+    ));
+    assert_eq!(
+        Vault::open(&path, &pw("new"), FAST)
+            .unwrap()
+            .wallets()
+            .len(),
+        1
+    );
     // The old instance notices it no longer holds the key, and says so.
     let mut stale = Vault::open(&path, &pw("new"), FAST).unwrap();
     vault.change_password(&pw("newer"), FAST).unwrap();
-    assert!(matches!(stale.update(|_| ()).unwrap_err(), VaultError::KeyChanged));
+    assert!(matches!(
+        stale.update(|_| ()).unwrap_err(),
+        VaultError::KeyChanged
+    ));
 }
 
 #[test]
@@ -283,33 +365,49 @@ fn reload_sees_other_writers_without_rerunning_the_kdf() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
     // A costly KDF makes a rerun visible in the timing.
-    let slow = KdfParams { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 };
+    let slow = KdfParams {
+        memory_kib: 256 * 1024,
+        iterations: 4,
+        parallelism: 1,
+    };
     let mut writer = Vault::open(&path, &pw("pw"), slow).unwrap();
-    writer.update(|w| w.insert_first("a".into(), wallet("BTC", 1))).unwrap();
+    writer
+        .update(|w| w.insert_first("a".into(), wallet("BTC", 1)))
+        .unwrap();
     let t = std::time::Instant::now();
     let mut daemon = Vault::open(&path, &pw("pw"), slow).unwrap();
     let kdf_time = t.elapsed();
     assert!(!daemon.reload_if_changed().unwrap());
-    writer.update(|w| w.insert_first("b".into(), wallet("BTC", 2))).unwrap();
+    writer
+        .update(|w| w.insert_first("b".into(), wallet("BTC", 2)))
+        .unwrap();
     let t = std::time::Instant::now();
     assert!(daemon.reload_if_changed().unwrap());
     let reload_time = t.elapsed();
     assert_eq!(daemon.wallets().len(), 2);
-    assert!(reload_time * 5 < kdf_time, "reload {reload_time:?} vs open {kdf_time:?}: the KDF ran again");
+    assert!(
+        reload_time * 5 < kdf_time,
+        "reload {reload_time:?} vs open {kdf_time:?}: the KDF ran again"
+    );
 }
 
 #[test]
 fn concurrent_writers_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
-    Vault::open(&path, &pw("pw"), FAST).unwrap().update(|_| ()).unwrap();
+    Vault::open(&path, &pw("pw"), FAST)
+        .unwrap()
+        .update(|_| ())
+        .unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let path = path.clone();
             std::thread::spawn(move || {
                 let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
                 for i in 0..25 {
-                    vault.update(|w| w.insert_first(format!("{t}-{i}"), wallet("BTC", i))).unwrap();
+                    vault
+                        .update(|w| w.insert_first(format!("{t}-{i}"), wallet("BTC", i)))
+                        .unwrap();
                 }
             })
         })
@@ -317,7 +415,10 @@ fn concurrent_writers_lose_nothing() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(), 100);
+    assert_eq!(
+        Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(),
+        100
+    );
 }
 
 #[test]
@@ -335,7 +436,10 @@ fn a_failed_write_leaves_the_old_file_intact() {
     fs::set_permissions(folder, fs::Permissions::from_mode(0o700)).unwrap();
     assert!(err.is_err());
     assert_eq!(fs::read(&path).unwrap(), before);
-    assert_eq!(Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(), 1);
+    assert_eq!(
+        Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(),
+        1
+    );
 }
 
 /// Root (CAP_DAC_OVERRIDE) writes into read-only folders, so the read-only
@@ -359,7 +463,10 @@ fn documented_test_vector() {
     let key = format::derive_key(b"correct horse battery staple", &header.salt, FAST).unwrap();
     let plaintext = br#"{"5b3e1d1c-6a35-4d5c-9b52-0f9f1b1c2d3e":{"privateKey":"0x01","chain":"ETH","testnet":true}}"#;
     let file = format::seal(&header, &key, plaintext).unwrap();
-    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/wallet-format.md")).unwrap();
+    let doc = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/wallet-format.md"),
+    )
+    .unwrap();
     let documented: String = doc
         .split("```hex\n")
         .nth(1)
@@ -375,7 +482,9 @@ fn documented_test_vector() {
 fn an_independent_implementation_opens_our_files() {
     // argon2-cffi + pycryptodome (XChaCha20-Poly1305) decrypt what we wrote,
     // reading the layout exactly as docs/wallet-format.md describes it.
-    let Some(python) = kms_test_support::python() else { return };
+    let Some(python) = kms_test_support::python() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = written_store(&dir);
     let script = r#"

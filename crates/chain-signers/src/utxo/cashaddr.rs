@@ -3,7 +3,13 @@
 const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
 fn polymod(values: &[u8]) -> u64 {
-    const GEN: [u64; 5] = [0x98f2bc8e61, 0x79b76d99e2, 0xf33e5fb3c4, 0xae2eabe2a8, 0x1e4f43e470];
+    const GEN: [u64; 5] = [
+        0x98f2bc8e61,
+        0x79b76d99e2,
+        0xf33e5fb3c4,
+        0xae2eabe2a8,
+        0x1e4f43e470,
+    ];
     let mut c: u64 = 1;
     for &d in values {
         let c0 = (c >> 35) as u8;
@@ -58,7 +64,10 @@ mod tests {
     #[test]
     fn spec_example() {
         // cashaddr.md: hash F5BF48B397DAE70BE82B3CCA4793F8EB2B6CDAC9.
-        let hash: [u8; 20] = hex::decode("F5BF48B397DAE70BE82B3CCA4793F8EB2B6CDAC9").unwrap().try_into().unwrap();
+        let hash: [u8; 20] = hex::decode("F5BF48B397DAE70BE82B3CCA4793F8EB2B6CDAC9")
+            .unwrap()
+            .try_into()
+            .unwrap();
         assert_eq!(
             super::encode_p2pkh("bitcoincash", &hash),
             "bitcoincash:qr6m7j9njldwwzlg9v7v53unlr4jkmx6eylep8ekg2"

@@ -47,14 +47,18 @@ pub(crate) static BTC: Profile = Profile {
     mainnet: Network {
         coin: 0,
         xpub_version: XPUB,
-        xpub_address: AddressStyle::P2wpkh { hrp: bitcoin::KnownHrp::Mainnet },
+        xpub_address: AddressStyle::P2wpkh {
+            hrp: bitcoin::KnownHrp::Mainnet,
+        },
         key_address: AddressStyle::P2pkh { version: 0x00 },
         wif_version: 0x80,
     },
     testnet: Network {
         coin: 1,
         xpub_version: TPUB,
-        xpub_address: AddressStyle::P2wpkh { hrp: bitcoin::KnownHrp::Testnets },
+        xpub_address: AddressStyle::P2wpkh {
+            hrp: bitcoin::KnownHrp::Testnets,
+        },
         key_address: AddressStyle::P2pkh { version: 0x6f },
         wif_version: 0xef,
     },
@@ -103,8 +107,12 @@ pub(crate) static BCH: Profile = Profile {
     mainnet: Network {
         coin: 145,
         xpub_version: XPUB,
-        xpub_address: AddressStyle::CashAddr { prefix: "bitcoincash" },
-        key_address: AddressStyle::CashAddr { prefix: "bitcoincash" },
+        xpub_address: AddressStyle::CashAddr {
+            prefix: "bitcoincash",
+        },
+        key_address: AddressStyle::CashAddr {
+            prefix: "bitcoincash",
+        },
         wif_version: 0x80,
     },
     testnet: Network {
@@ -128,10 +136,15 @@ impl Profile {
 
     /// Parses a WIF of this chain and network: the key and whether its public
     /// key is compressed.
-    pub(crate) fn parse_wif(&self, testnet: bool, wif: &str) -> Result<(SecretKey, bool), SignerError> {
+    pub(crate) fn parse_wif(
+        &self,
+        testnet: bool,
+        wif: &str,
+    ) -> Result<(SecretKey, bool), SignerError> {
         let chain = self.chain;
         let raw = zeroize::Zeroizing::new(
-            bitcoin::base58::decode_check(wif.trim()).map_err(|_| SignerError::key(chain, "not a WIF (base58check) key"))?,
+            bitcoin::base58::decode_check(wif.trim())
+                .map_err(|_| SignerError::key(chain, "not a WIF (base58check) key"))?,
         );
         let expected = self.network(testnet).wif_version;
         let compressed = match raw.len() {
@@ -152,18 +165,22 @@ impl Profile {
             };
             return Err(SignerError::key(chain, hint));
         }
-        let key = SecretKey::from_slice(&raw[1..33]).map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))?;
+        let key = SecretKey::from_slice(&raw[1..33])
+            .map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))?;
         Ok((key, compressed))
     }
 }
 
 fn address(style: AddressStyle, key: &PublicKey) -> String {
     match style {
-        AddressStyle::P2wpkh { hrp } => bitcoin::Address::p2wpkh(&bitcoin::CompressedPublicKey(*key), hrp).to_string(),
-        AddressStyle::P2pkh { version } => p2pkh(version, &key.serialize()),
-        AddressStyle::CashAddr { prefix } => {
-            cashaddr::encode_p2pkh(prefix, &hash160::Hash::hash(&key.serialize()).to_byte_array())
+        AddressStyle::P2wpkh { hrp } => {
+            bitcoin::Address::p2wpkh(&bitcoin::CompressedPublicKey(*key), hrp).to_string()
         }
+        AddressStyle::P2pkh { version } => p2pkh(version, &key.serialize()),
+        AddressStyle::CashAddr { prefix } => cashaddr::encode_p2pkh(
+            prefix,
+            &hash160::Hash::hash(&key.serialize()).to_byte_array(),
+        ),
     }
 }
 
@@ -206,7 +223,11 @@ impl Signer for Profile {
         self.chain
     }
 
-    fn generate_wallet(&self, testnet: bool, mnemonic: Option<&Mnemonic>) -> Result<WalletEntry, SignerError> {
+    fn generate_wallet(
+        &self,
+        testnet: bool,
+        mnemonic: Option<&Mnemonic>,
+    ) -> Result<WalletEntry, SignerError> {
         let fresh;
         let mnemonic = match mnemonic {
             Some(m) => m,
@@ -217,9 +238,10 @@ impl Signer for Profile {
         };
         let network = self.network(testnet);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
-        Ok(WalletEntry::new()
-            .with("mnemonic", mnemonic.phrase())
-            .with("xpub", secp_hd::encode_xpub(&key.xpub(), network.xpub_version)))
+        Ok(WalletEntry::new().with("mnemonic", mnemonic.phrase()).with(
+            "xpub",
+            secp_hd::encode_xpub(&key.xpub(), network.xpub_version),
+        ))
     }
 
     fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
@@ -228,24 +250,38 @@ impl Signer for Profile {
         Ok(Box::new(UtxoAccount { network, key }))
     }
 
-    fn address_from_xpub(&self, testnet: bool, xpub: &str, index: u32) -> Result<String, SignerError> {
+    fn address_from_xpub(
+        &self,
+        testnet: bool,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
         let network = self.network(testnet);
         let parsed = secp_hd::decode_xpub(self.chain, xpub, &[network.xpub_version])?;
         let public = secp_hd::child_public(&parsed, index)?;
         Ok(address(network.xpub_address, &public))
     }
 
-    fn address_from_private_key(&self, testnet: bool, key: &SecretString) -> Result<String, SignerError> {
+    fn address_from_private_key(
+        &self,
+        testnet: bool,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
         let (secret, compressed) = self.parse_wif(testnet, key.expose_secret())?;
         let public = PublicKey::from_secret_key(secp_hd::secp(), &secret);
         let network = self.network(testnet);
         Ok(match network.key_address {
-            AddressStyle::P2pkh { version } if !compressed => p2pkh(version, &public.serialize_uncompressed()),
+            AddressStyle::P2pkh { version } if !compressed => {
+                p2pkh(version, &public.serialize_uncompressed())
+            }
             style => address(style, &public),
         })
     }
 
     fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(self.chain, "signing (not built yet)"))
+        Err(SignerError::unsupported(
+            self.chain,
+            "signing (not built yet)",
+        ))
     }
 }
