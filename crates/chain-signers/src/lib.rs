@@ -176,29 +176,3 @@ pub fn parse_index(text: &str) -> Result<u32, SignerError> {
     }
     Ok(value as u32)
 }
-
-/// Stand-in for a chain whose module is not written yet: every call answers
-/// "not supported". Removed once every chain has its module.
-pub(crate) struct NotYet(pub Chain);
-
-#[async_trait]
-impl Signer for NotYet {
-    fn chain(&self) -> Chain {
-        self.0
-    }
-    fn generate_wallet(&self, _: bool, _: Option<&Mnemonic>) -> Result<WalletEntry, SignerError> {
-        Err(SignerError::unsupported(self.0, "wallet generation"))
-    }
-    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Err(SignerError::unsupported(self.0, "derivation"))
-    }
-    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(self.0, "address derivation"))
-    }
-    fn address_from_private_key(&self, _: bool, _: &SecretString) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(self.0, "private keys"))
-    }
-    fn sign(&self, _: &SignInput<'_>, _: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(self.0, "signing"))
-    }
-}

@@ -1,0 +1,90 @@
+//! Algorand. Wallets are `{address, secret}`: a random ed25519 key; the
+//! secret is unpadded RFC 4648 base32 of the 64-byte seed ‖ public key (103
+//! characters), the address base32 of public key ‖ last 4 bytes of its
+//! SHA-512/256 (58 characters).
+
+use async_trait::async_trait;
+use kms_core::{Chain, WalletEntry};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha512_256};
+use zeroize::Zeroizing;
+
+use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+
+pub(crate) struct Algo;
+pub(crate) static ALGO: Algo = Algo;
+
+const ALPHABET: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
+
+pub(crate) fn address(public: &[u8; 32]) -> String {
+    let checksum = Sha512_256::digest(public);
+    let mut data = Vec::with_capacity(36);
+    data.extend_from_slice(public);
+    data.extend_from_slice(&checksum[28..]);
+    base32::encode(ALPHABET, &data)
+}
+
+pub(crate) fn signing_key(secret: &str) -> Result<ed25519_dalek::SigningKey, SignerError> {
+    let bytes = Zeroizing::new(
+        base32::decode(ALPHABET, secret.trim())
+            .ok_or_else(|| SignerError::key(Chain::ALGO, "not base32"))?,
+    );
+    let pair: [u8; 64] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| SignerError::key(Chain::ALGO, "expected 64 bytes (seed and public key)"))?;
+    ed25519_dalek::SigningKey::from_keypair_bytes(&pair)
+        .map_err(|_| SignerError::key(Chain::ALGO, "its public half does not match its seed"))
+}
+
+#[async_trait]
+impl Signer for Algo {
+    fn chain(&self) -> Chain {
+        Chain::ALGO
+    }
+
+    fn generate_wallet(
+        &self,
+        _testnet: bool,
+        _mnemonic: Option<&Mnemonic>,
+    ) -> Result<WalletEntry, SignerError> {
+        let seed = super::random_seed();
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let pair = Zeroizing::new(signing.to_keypair_bytes());
+        let secret = Zeroizing::new(base32::encode(ALPHABET, pair.as_ref()));
+        Ok(WalletEntry::new()
+            .with("address", address(signing.verifying_key().as_bytes()))
+            .with("secret", secret.as_str()))
+    }
+
+    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::ALGO,
+            "mnemonics (ALGO wallets are single keys)",
+        ))
+    }
+
+    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::ALGO,
+            "extended public keys (ALGO wallets store their address)",
+        ))
+    }
+
+    fn address_from_private_key(
+        &self,
+        _testnet: bool,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
+        Ok(address(
+            signing_key(key.expose_secret())?.verifying_key().as_bytes(),
+        ))
+    }
+
+    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::ALGO,
+            "signing (not built yet)",
+        ))
+    }
+}

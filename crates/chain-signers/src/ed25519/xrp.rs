@@ -1,0 +1,172 @@
+//! XRP Ledger. Wallets are `{address, secret}`: a family seed (`s…`), ed25519
+//! by default (`sEd…`, as xrpl.js `Wallet.generate()`), secp256k1 seeds also
+//! accepted. Keys follow rippled's derivation; addresses are base58check
+//! (Ripple alphabet) of RIPEMD160(SHA256(public key)).
+
+use async_trait::async_trait;
+use bitcoin::hashes::{ripemd160, sha256, Hash};
+use bitcoin::secp256k1::{PublicKey, Scalar, SecretKey};
+use kms_core::{Chain, WalletEntry};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha512};
+use zeroize::Zeroizing;
+
+use crate::secp_hd::secp;
+use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+
+pub(crate) struct Xrp;
+pub(crate) static XRP: Xrp = Xrp;
+
+const ED25519_SEED_PREFIX: [u8; 3] = [0x01, 0xe1, 0x4b];
+const SECP256K1_SEED_PREFIX: u8 = 0x21;
+
+/// A key pair derived from a family seed.
+pub(crate) enum XrpKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    Secp256k1(SecretKey),
+}
+
+impl XrpKey {
+    /// The 33-byte public key as the ledger writes it (`ED…` for ed25519).
+    pub fn public_key(&self) -> [u8; 33] {
+        match self {
+            XrpKey::Ed25519(k) => {
+                let mut out = [0u8; 33];
+                out[0] = 0xed;
+                out[1..].copy_from_slice(k.verifying_key().as_bytes());
+                out
+            }
+            XrpKey::Secp256k1(k) => PublicKey::from_secret_key(secp(), k).serialize(),
+        }
+    }
+}
+
+fn sha512_half(parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+    let mut h = Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    let full = Zeroizing::new(h.finalize());
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&full[..32]);
+    out
+}
+
+fn base58check(data: &[u8]) -> String {
+    bs58::encode(data)
+        .with_alphabet(bs58::Alphabet::RIPPLE)
+        .with_check()
+        .into_string()
+}
+
+pub(crate) fn address(public: &[u8; 33]) -> String {
+    let id = ripemd160::Hash::hash(&sha256::Hash::hash(public).to_byte_array()).to_byte_array();
+    let mut data = [0u8; 21];
+    data[1..].copy_from_slice(&id);
+    base58check(&data)
+}
+
+/// First valid secp256k1 scalar of sha512half(prefix ‖ seq) for seq = 0, 1, …
+fn first_valid_scalar(prefix: &[&[u8]]) -> Result<SecretKey, SignerError> {
+    for seq in 0u32..=u32::MAX {
+        let seq = seq.to_be_bytes();
+        let mut parts = prefix.to_vec();
+        parts.push(&seq);
+        if let Ok(k) = SecretKey::from_slice(sha512_half(&parts).as_ref()) {
+            return Ok(k);
+        }
+    }
+    Err(SignerError::key(Chain::XRP, "no valid key for this seed"))
+}
+
+pub(crate) fn key_from_secret(secret: &str) -> Result<XrpKey, SignerError> {
+    let raw = Zeroizing::new(
+        bs58::decode(secret.trim())
+            .with_alphabet(bs58::Alphabet::RIPPLE)
+            .with_check(None)
+            .into_vec()
+            .map_err(|_| SignerError::key(Chain::XRP, "not an XRP family seed (base58check)"))?,
+    );
+    if raw.len() == 19 && raw[..3] == ED25519_SEED_PREFIX {
+        let key = sha512_half(&[&raw[3..]]);
+        return Ok(XrpKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&key)));
+    }
+    if raw.len() == 17 && raw[0] == SECP256K1_SEED_PREFIX {
+        let root = first_valid_scalar(&[&raw[1..]])?;
+        let root_public = PublicKey::from_secret_key(secp(), &root).serialize();
+        let tweak = first_valid_scalar(&[&root_public, &0u32.to_be_bytes()])?;
+        let account = root
+            .add_tweak(&Scalar::from(tweak))
+            .map_err(|_| SignerError::key(Chain::XRP, "derived key is invalid"))?;
+        return Ok(XrpKey::Secp256k1(account));
+    }
+    Err(SignerError::key(
+        Chain::XRP,
+        "not an XRP family seed (wrong length or prefix)",
+    ))
+}
+
+#[async_trait]
+impl Signer for Xrp {
+    fn chain(&self) -> Chain {
+        Chain::XRP
+    }
+
+    fn generate_wallet(
+        &self,
+        _testnet: bool,
+        _mnemonic: Option<&Mnemonic>,
+    ) -> Result<WalletEntry, SignerError> {
+        let mut entropy = Zeroizing::new([0u8; 16]);
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
+        let mut raw = Zeroizing::new(ED25519_SEED_PREFIX.to_vec());
+        raw.extend_from_slice(entropy.as_ref());
+        let secret = Zeroizing::new(base58check(&raw));
+        let key = key_from_secret(&secret)?;
+        Ok(WalletEntry::new()
+            .with("address", address(&key.public_key()))
+            .with("secret", secret.as_str()))
+    }
+
+    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::XRP,
+            "mnemonics (XRP wallets are family seeds)",
+        ))
+    }
+
+    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::XRP,
+            "extended public keys (XRP wallets store their address)",
+        ))
+    }
+
+    fn address_from_private_key(
+        &self,
+        _testnet: bool,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
+        Ok(address(&key_from_secret(key.expose_secret())?.public_key()))
+    }
+
+    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        Err(SignerError::unsupported(
+            Chain::XRP,
+            "signing (not built yet)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_signing_vectors_wallet() {
+        // signing.json xrp-payment-ed25519: sEdTmJFqE6ncQ2WLHJETwjiBtTD2hCi → rGVCddjtEYJTSAry5XyJC15rLUtbdB7jU7.
+        let key = super::key_from_secret("sEdTmJFqE6ncQ2WLHJETwjiBtTD2hCi").unwrap();
+        assert_eq!(
+            super::address(&key.public_key()),
+            "rGVCddjtEYJTSAry5XyJC15rLUtbdB7jU7"
+        );
+    }
+}
