@@ -136,7 +136,7 @@ fn generatewallet_prints_and_stores_nothing() {
 }
 
 /// storemanagedwallet from stdin, then getaddress / getprivatekey, against
-/// the original SDK's derivation vectors, for one vector of each built chain.
+/// the original SDK's derivation vectors, for every chain and network they cover.
 #[test]
 fn stored_mnemonics_answer_as_the_derivation_vectors() {
     let file = kms_test_support::load_vectors("derivation.json");
@@ -406,4 +406,39 @@ fn two_concurrent_writers_lose_nothing() {
         w.join().unwrap();
     }
     assert_eq!(home.json(&["export"]).as_object().unwrap().len(), 21);
+}
+
+/// Chains whose wallets are single keys (or carry their address): the store
+/// answers with what the wallet holds, and the keys are the chain's own.
+#[test]
+fn address_wallets_answer_with_their_own_address_and_secret() {
+    let home = Home::new();
+    for chain in ["SOL", "XRP", "XLM", "ALGO"] {
+        let stored = home.json(&["generatemanagedwallet", chain]);
+        assert_eq!(keys(&stored), ["signatureId", "address"], "{chain}");
+        let id = stored["signatureId"].as_str().unwrap();
+        let wallet = home.json(&["getmanagedwallet", id]);
+        assert_eq!(
+            home.json(&["getaddress", id, "0"])["address"],
+            stored["address"],
+            "{chain}"
+        );
+        let key = home.json(&["getprivatekey", id, "0"])["privateKey"].clone();
+        let own = if chain == "SOL" {
+            &wallet["privateKey"]
+        } else {
+            &wallet["secret"]
+        };
+        assert_eq!(&key, own, "{chain}");
+        // The same key imported as a private-key wallet controls the same address.
+        let imported = json_of(
+            &home.run_with_stdin(&["storemanagedprivatekey", chain], key.as_str().unwrap()),
+        );
+        let again = home.json(&["getaddress", imported["signatureId"].as_str().unwrap(), "0"]);
+        assert_eq!(again["address"], stored["address"], "{chain}");
+    }
+    let sol = home.json(&["generatewallet", "SOL"]);
+    assert_eq!(keys(&sol), ["mnemonic", "address", "privateKey"]);
+    let xrp = home.json(&["generatewallet", "XRP"]);
+    assert_eq!(keys(&xrp), ["address", "secret"]);
 }
