@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use kms_chain_signers::{parse_index, signer, Mnemonic, Signer};
+use kms_chain_signers::{parse_index, signer, Mnemonic, Signer, SignerError};
 use kms_core::{Chain, WalletEntry};
 use kms_vault::{KdfParams, Vault};
 use secrecy::{ExposeSecret, SecretString};
@@ -219,32 +219,33 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
         indicatif::ProgressBar::hidden()
     };
     // As the original: a fresh wallet each, its key and address at index 1
-    // (or the wallet's own secret and address), stored as a private-key wallet.
-    let mut made = Vec::with_capacity(count);
-    for _ in 0..count {
-        let wallet = s.generate_wallet(testnet, None)?;
-        let (key, address) = match (wallet.secret(), wallet.mnemonic()) {
-            (Some(secret), _) => (
-                SecretString::from(secret.to_string()),
-                wallet.address().unwrap_or_default().to_string(),
-            ),
-            (None, Some(phrase)) => {
-                let account = s.account(testnet, &Mnemonic::parse(phrase)?)?;
-                let address = match wallet.address() {
-                    Some(a) => a.to_string(),
-                    None => account.address(1)?,
-                };
-                (account.private_key(1)?, address)
-            }
-            (None, None) => {
-                return Err(CliError::failure(format!(
-                    "Error: {chain} wallets hold no key to store"
-                )))
-            }
-        };
-        made.push((new_id(), key, address));
-        progress.inc(1);
-    }
+    // (or the wallet's own secret and address), stored as a private-key
+    // wallet. Each needs a PBKDF2 run and a BIP32 path: spread over the cores.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count.max(1));
+    let made: Vec<(String, SecretString, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let share = count / workers + usize::from(w < count % workers);
+                let progress = &progress;
+                scope.spawn(move || -> Result<Vec<_>, CliError> {
+                    (0..share)
+                        .map(|_| {
+                            let key = fresh_key(s, chain, testnet)?;
+                            progress.inc(1);
+                            Ok(key)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("batch worker panicked"))
+            .collect::<Result<Vec<Vec<_>>, CliError>>()
+            .map(|parts| parts.into_iter().flatten().collect())
+    })?;
     progress.finish_and_clear();
     // One write for the whole batch.
     vault.update(|w| {
@@ -261,6 +262,33 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
     stdout
         .flush()
         .map_err(|e| CliError::failure(format!("Error: {e}")))
+}
+
+/// One new key of the batch: (signatureId, private key, address).
+fn fresh_key(
+    s: &dyn Signer,
+    chain: Chain,
+    testnet: bool,
+) -> Result<(String, SecretString, String), CliError> {
+    let mnemonic = Mnemonic::generate();
+    match s.account(testnet, &mnemonic) {
+        Ok(account) => Ok((new_id(), account.private_key(1)?, account.address(1)?)),
+        // XRP, XLM, ALGO: single-key wallets with their own secret.
+        Err(SignerError::Unsupported { .. }) => {
+            let wallet = s.generate_wallet(testnet, None)?;
+            match (wallet.secret(), wallet.address()) {
+                (Some(secret), Some(address)) => Ok((
+                    new_id(),
+                    SecretString::from(secret.to_string()),
+                    address.to_string(),
+                )),
+                _ => Err(CliError::failure(format!(
+                    "Error: {chain} wallets hold no key to store"
+                ))),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn get_private_key(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
