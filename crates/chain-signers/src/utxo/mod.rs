@@ -1,17 +1,39 @@
-//! The UTXO chains: BTC, LTC, DOGE, BCH. They share BIP44 derivation and
-//! differ in version bytes and address encodings, which each chain's
-//! [`Profile`] lists.
+//! The UTXO chains: BTC, LTC, DOGE, BCH. They share BIP44 derivation, WIF
+//! keys and most of their signing; each chain's file declares its
+//! [`Profile`]: version bytes, address encodings and how its pending
+//! transactions are written and signed.
+//!
+//! * BTC, LTC, DOGE: the pending transaction is bitcore-lib's `Transaction`
+//!   JSON ([`bitcore`]); every key signs every input it can spend.
+//! * BCH: `"<unsigned tx hex>:<JSON array of input amounts>"`, signed with
+//!   BCH Schnorr signatures and the FORKID sighash ([`bch`]).
+//!
+//! Off-chain withdrawals (`withdrawalId` set) take their keys from the
+//! mnemonic at each `withdrawalResponses[i].address.derivationKey`.
 
+mod bch;
+mod bitcore;
+mod btc;
 mod cashaddr;
+mod doge;
+mod ltc;
+mod schnorr;
+
+pub(crate) use bch::BCH;
+pub(crate) use btc::BTC;
+pub(crate) use doge::DOGE;
+pub(crate) use ltc::LTC;
 
 use async_trait::async_trait;
+use bitcoin::bip32::Xpub;
 use bitcoin::hashes::{hash160, Hash};
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 
-use crate::secp_hd::{self, AccountKey, TPUB, XPUB};
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::secp_hd::{self, AccountKey};
+use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
 
 /// How a UTXO chain writes its addresses.
 #[derive(Clone, Copy)]
@@ -36,94 +58,21 @@ struct Network {
     wif_version: u8,
 }
 
+/// How a chain's pending transactions are written and signed.
+#[derive(Clone, Copy)]
+enum Signing {
+    /// bitcore-lib `Transaction` JSON.
+    Bitcore(bitcore::Rules),
+    /// Bitcoin Cash's `hex:amounts` with Schnorr signatures.
+    BitcoinCash,
+}
+
 pub(crate) struct Profile {
     chain: Chain,
     mainnet: Network,
     testnet: Network,
+    signing: Signing,
 }
-
-pub(crate) static BTC: Profile = Profile {
-    chain: Chain::BTC,
-    mainnet: Network {
-        coin: 0,
-        xpub_version: XPUB,
-        xpub_address: AddressStyle::P2wpkh {
-            hrp: bitcoin::KnownHrp::Mainnet,
-        },
-        key_address: AddressStyle::P2pkh { version: 0x00 },
-        wif_version: 0x80,
-    },
-    testnet: Network {
-        coin: 1,
-        xpub_version: TPUB,
-        xpub_address: AddressStyle::P2wpkh {
-            hrp: bitcoin::KnownHrp::Testnets,
-        },
-        key_address: AddressStyle::P2pkh { version: 0x6f },
-        wif_version: 0xef,
-    },
-};
-
-pub(crate) static LTC: Profile = Profile {
-    chain: Chain::LTC,
-    mainnet: Network {
-        coin: 2,
-        xpub_version: [0x01, 0x9d, 0xa4, 0x62], // Ltub
-        xpub_address: AddressStyle::P2pkh { version: 0x30 },
-        key_address: AddressStyle::P2pkh { version: 0x30 },
-        wif_version: 0xb0,
-    },
-    testnet: Network {
-        coin: 1,
-        xpub_version: [0x04, 0x36, 0xf6, 0xe1], // ttub
-        // The SDK's LTC testnet uses BTC testnet's version byte (m…/n…).
-        xpub_address: AddressStyle::P2pkh { version: 0x6f },
-        key_address: AddressStyle::P2pkh { version: 0x6f },
-        wif_version: 0xef,
-    },
-};
-
-pub(crate) static DOGE: Profile = Profile {
-    chain: Chain::DOGE,
-    mainnet: Network {
-        coin: 3,
-        // Dogecoin's own dgub is not what the SDK writes: it uses BTC's xpub.
-        xpub_version: XPUB,
-        xpub_address: AddressStyle::P2pkh { version: 0x1e },
-        key_address: AddressStyle::P2pkh { version: 0x1e },
-        wif_version: 0x9e,
-    },
-    testnet: Network {
-        coin: 1,
-        xpub_version: TPUB,
-        xpub_address: AddressStyle::P2pkh { version: 0x71 },
-        key_address: AddressStyle::P2pkh { version: 0x71 },
-        wif_version: 0xf1,
-    },
-};
-
-pub(crate) static BCH: Profile = Profile {
-    chain: Chain::BCH,
-    mainnet: Network {
-        coin: 145,
-        xpub_version: XPUB,
-        xpub_address: AddressStyle::CashAddr {
-            prefix: "bitcoincash",
-        },
-        key_address: AddressStyle::CashAddr {
-            prefix: "bitcoincash",
-        },
-        wif_version: 0x80,
-    },
-    testnet: Network {
-        // The SDK derives BCH testnet wallets on the mainnet path.
-        coin: 145,
-        xpub_version: TPUB,
-        xpub_address: AddressStyle::CashAddr { prefix: "bchtest" },
-        key_address: AddressStyle::CashAddr { prefix: "bchtest" },
-        wif_version: 0xef,
-    },
-};
 
 impl Profile {
     fn network(&self, testnet: bool) -> &Network {
@@ -142,19 +91,9 @@ impl Profile {
         wif: &str,
     ) -> Result<(SecretKey, bool), SignerError> {
         let chain = self.chain;
-        let raw = zeroize::Zeroizing::new(
-            bitcoin::base58::decode_check(wif.trim())
-                .map_err(|_| SignerError::key(chain, "not a WIF (base58check) key"))?,
-        );
-        let expected = self.network(testnet).wif_version;
-        let compressed = match raw.len() {
-            34 if raw[33] == 0x01 => true,
-            33 => false,
-            _ => return Err(SignerError::key(chain, "not a WIF key (wrong length)")),
-        };
-        if raw[0] != expected {
-            let other = self.network(!testnet).wif_version;
-            let hint = if raw[0] == other {
+        let (version, key, compressed) = decode_wif(chain, wif)?;
+        if version != self.network(testnet).wif_version {
+            let hint = if version == self.network(!testnet).wif_version {
                 if testnet {
                     "it is a mainnet key; drop --testnet"
                 } else {
@@ -165,9 +104,202 @@ impl Profile {
             };
             return Err(SignerError::key(chain, hint));
         }
-        let key = SecretKey::from_slice(&raw[1..33])
-            .map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))?;
         Ok((key, compressed))
+    }
+
+    /// The keys a signature uses: from the mnemonic at each withdrawal
+    /// response's derivation index for off-chain withdrawals, else the WIFs
+    /// the caller collected.
+    fn signing_keys(&self, input: &SignInput<'_>) -> Result<Vec<SpendingKey>, SignerError> {
+        if input.pending.withdrawal_id.is_some() {
+            return Ok(self
+                .withdrawal_keys(input)?
+                .into_iter()
+                .map(|(_, key)| key)
+                .collect());
+        }
+        if input.keys.is_empty() {
+            return Err(SignerError::MissingKey {
+                chain: self.chain,
+                reason: "no private key was found for this transaction".into(),
+            });
+        }
+        input
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, wif)| self.spending_key_from_wif(input.testnet, i, wif))
+            .collect()
+    }
+
+    fn spending_key_from_wif(
+        &self,
+        testnet: bool,
+        position: usize,
+        wif: &SecretString,
+    ) -> Result<SpendingKey, SignerError> {
+        let label = format!("key {} of the transaction's wallets", position + 1);
+        let (version, secret, compressed) = decode_wif(self.chain, wif.expose_secret())
+            .map_err(|e| SignerError::key(self.chain, format!("{label}: {}", reason_of(&e))))?;
+        // bitcore (BTC, LTC, DOGE) reads the network from the WIF itself; the
+        // BCH SDK insists on the network it was asked for.
+        let accepted = match self.signing {
+            Signing::Bitcore(_) => [self.mainnet.wif_version, self.testnet.wif_version],
+            Signing::BitcoinCash => [self.network(testnet).wif_version; 2],
+        };
+        if !accepted.contains(&version) {
+            return Err(SignerError::key(
+                self.chain,
+                format!("{label}: not a {} key for this network", self.chain),
+            ));
+        }
+        Ok(SpendingKey::new(secret, compressed, label))
+    }
+
+    /// Off-chain withdrawals: one key per response that spends an input
+    /// (`vIn` ≠ "-1"), derived from the mnemonic at `address.derivationKey`
+    /// (0 when absent), with the response it belongs to.
+    fn withdrawal_keys(
+        &self,
+        input: &SignInput<'_>,
+    ) -> Result<Vec<(WithdrawalInput, SpendingKey)>, SignerError> {
+        let chain = self.chain;
+        let responses = input
+            .pending
+            .withdrawal_responses
+            .as_ref()
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                SignerError::tx(
+                    chain,
+                    "an off-chain withdrawal needs the withdrawalResponses array",
+                )
+            })?;
+        let mnemonic = input.mnemonic.ok_or_else(|| SignerError::MissingKey {
+            chain,
+            reason: "an off-chain withdrawal is signed with the first wallet's mnemonic, and it has none".into(),
+        })?;
+        let network = self.network(input.testnet);
+        let account = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
+        let mut keys = Vec::new();
+        for (position, response) in responses.iter().enumerate() {
+            let Some(spent) = WithdrawalInput::parse(chain, position, response)? else {
+                continue;
+            };
+            let secret = account.child_secret(spent.derivation_key)?;
+            let label = format!(
+                "the key of withdrawal response {position} (derivation index {})",
+                spent.derivation_key
+            );
+            keys.push((spent, SpendingKey::new(secret, true, label)));
+        }
+        if keys.is_empty() {
+            return Err(SignerError::tx(
+                chain,
+                "withdrawalResponses spend no input (every vIn is \"-1\")",
+            ));
+        }
+        Ok(keys)
+    }
+}
+
+/// One `withdrawalResponses` entry that spends an input.
+struct WithdrawalInput {
+    /// Its position in `withdrawalResponses`.
+    position: usize,
+    txid: bitcoin::Txid,
+    vout: u32,
+    derivation_key: u32,
+}
+
+impl WithdrawalInput {
+    /// `None` for the pool entry (`vIn` "-1"), which spends nothing.
+    fn parse(chain: Chain, position: usize, v: &Value) -> Result<Option<Self>, SignerError> {
+        let bad =
+            |what: &str| SignerError::tx(chain, format!("withdrawalResponses[{position}]: {what}"));
+        let vin = v
+            .get("vIn")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("vIn is not a string"))?;
+        if vin == "-1" {
+            return Ok(None);
+        }
+        let txid = vin
+            .parse()
+            .map_err(|_| bad("vIn is not a transaction id (64 hex digits)"))?;
+        let vout = v
+            .get("vInIndex")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| bad("vInIndex is not an output index"))?;
+        // The SDK reads `address?.derivationKey || 0`.
+        let derivation_key = match v.get("address").and_then(|a| a.get("derivationKey")) {
+            None | Some(Value::Null) => 0,
+            Some(n) => n
+                .as_u64()
+                .filter(|&n| n <= u64::from(MAX_INDEX))
+                .ok_or_else(|| bad("address.derivationKey is not an index from 0 to 2147483647"))?
+                as u32,
+        };
+        Ok(Some(WithdrawalInput {
+            position,
+            txid,
+            vout,
+            derivation_key,
+        }))
+    }
+}
+
+/// A key that may sign inputs, with the public key and hash its inputs'
+/// scripts are matched against. The secret is erased on drop.
+struct SpendingKey {
+    secret: SecretKey,
+    public: bitcoin::PublicKey,
+    pubkey_hash: [u8; 20],
+    /// Names the key in errors without showing it.
+    label: String,
+}
+
+impl SpendingKey {
+    fn new(secret: SecretKey, compressed: bool, label: String) -> Self {
+        let inner = PublicKey::from_secret_key(secp_hd::secp(), &secret);
+        let public = bitcoin::PublicKey { compressed, inner };
+        let pubkey_hash = public.pubkey_hash().to_byte_array();
+        SpendingKey {
+            secret,
+            public,
+            pubkey_hash,
+            label,
+        }
+    }
+}
+
+impl Drop for SpendingKey {
+    fn drop(&mut self) {
+        self.secret.non_secure_erase();
+    }
+}
+
+/// A WIF's version byte, key and compression flag.
+fn decode_wif(chain: Chain, wif: &str) -> Result<(u8, SecretKey, bool), SignerError> {
+    let raw = zeroize::Zeroizing::new(
+        bitcoin::base58::decode_check(wif.trim())
+            .map_err(|_| SignerError::key(chain, "not a WIF (base58check) key"))?,
+    );
+    let compressed = match raw.len() {
+        34 if raw[33] == 0x01 => true,
+        33 => false,
+        _ => return Err(SignerError::key(chain, "not a WIF key (wrong length)")),
+    };
+    let key = SecretKey::from_slice(&raw[1..33])
+        .map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))?;
+    Ok((raw[0], key, compressed))
+}
+
+fn reason_of(e: &SignerError) -> String {
+    match e {
+        SignerError::InvalidPrivateKey { reason, .. } => reason.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -203,16 +335,20 @@ fn p2pkh(version: u8, pubkey: &[u8]) -> String {
 struct UtxoAccount {
     network: Network,
     key: AccountKey,
+    /// Cached: addresses need only the public half.
+    xpub: Xpub,
 }
 
 impl Account for UtxoAccount {
     fn private_key(&self, index: u32) -> Result<SecretString, SignerError> {
-        let secret = self.key.child_secret(index)?;
-        Ok(wif(self.network.wif_version, &secret))
+        let mut secret = self.key.child_secret(index)?;
+        let text = wif(self.network.wif_version, &secret);
+        secret.non_secure_erase();
+        Ok(text)
     }
 
     fn address(&self, index: u32) -> Result<String, SignerError> {
-        let public = secp_hd::child_public(&self.key.xpub(), index)?;
+        let public = secp_hd::child_public(&self.xpub, index)?;
         Ok(address(self.network.xpub_address, &public))
     }
 }
@@ -247,7 +383,8 @@ impl Signer for Profile {
     fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
         let network = *self.network(testnet);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
-        Ok(Box::new(UtxoAccount { network, key }))
+        let xpub = key.xpub();
+        Ok(Box::new(UtxoAccount { network, key, xpub }))
     }
 
     fn address_from_xpub(
@@ -267,8 +404,9 @@ impl Signer for Profile {
         testnet: bool,
         key: &SecretString,
     ) -> Result<String, SignerError> {
-        let (secret, compressed) = self.parse_wif(testnet, key.expose_secret())?;
+        let (mut secret, compressed) = self.parse_wif(testnet, key.expose_secret())?;
         let public = PublicKey::from_secret_key(secp_hd::secp(), &secret);
+        secret.non_secure_erase();
         let network = self.network(testnet);
         Ok(match network.key_address {
             AddressStyle::P2pkh { version } if !compressed => {
@@ -278,10 +416,18 @@ impl Signer for Profile {
         })
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            self.chain,
-            "signing (not built yet)",
-        ))
+    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        let named = input.pending.chain.trim();
+        if !named.eq_ignore_ascii_case(self.chain.as_str()) {
+            return Err(SignerError::tx(
+                self.chain,
+                format!("the pending transaction is for chain '{named}'"),
+            ));
+        }
+        let tx_data = match self.signing {
+            Signing::Bitcore(rules) => bitcore::sign(self, rules, input)?,
+            Signing::BitcoinCash => bch::sign(self, input)?,
+        };
+        Ok(SignedTx::plain(tx_data))
     }
 }
