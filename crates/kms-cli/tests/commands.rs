@@ -442,3 +442,55 @@ fn address_wallets_answer_with_their_own_address_and_secret() {
     let xrp = home.json(&["generatewallet", "XRP"]);
     assert_eq!(keys(&xrp), ["address", "secret"]);
 }
+
+#[test]
+fn report_and_checkconfig_keep_the_originals_shapes_and_mask_secrets() {
+    let home = Home::new();
+    let id = home.json(&["generatemanagedwallet", "ETH"])["signatureId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = home.json(&["report", &format!("{id},missing-id")]);
+    assert_eq!(keys(&report), ["system", "wallets", "apiKey", "warnings"]);
+    assert_eq!(
+        keys(&report["system"]),
+        ["kmsVersion", "nodeVersion", "store"]
+    );
+    assert_eq!(
+        report["system"]["store"],
+        serde_json::json!({"type": "LOCAL", "exists": true})
+    );
+    assert_eq!(
+        report["wallets"][&id],
+        serde_json::json!({"type": "MNEMONIC", "chain": "ETH", "testnet": false})
+    );
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!(["No wallet found for signatureId: missing-id"])
+    );
+
+    let out = home
+        .cmd("a-very-secret-password")
+        .env("TATUM_API_KEY", "abcdef0123456789xyz")
+        .arg("checkconfig")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("a-very-secret-password") && !text.contains("0123456789"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TATUM_KMS_PASSWORD               : a-very****************"),
+        "{text}"
+    );
+    // The original's mask shows the tail minus its last character.
+    assert!(
+        text.contains("TATUM_API_KEY                    : abcdef*******6789xy"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Wallet exists                    : true"),
+        "{text}"
+    );
+}
