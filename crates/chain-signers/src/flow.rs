@@ -90,6 +90,7 @@ static DERIVATION: AccountChain = AccountChain {
     address: public_key_hex,
     key_text: unpadded_hex,
     parse_key: secret_from_unpadded_hex,
+    signing: None,
 };
 
 pub(crate) struct Flow;

@@ -8,7 +8,19 @@ use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::secp_hd::{self, AccountKey, XPUB};
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{Account, ChainApi, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+
+/// How an account chain turns a pending transaction into `txData`.
+#[async_trait]
+pub(crate) trait TxSigning: Send + Sync {
+    /// Fetches what signing needs from the network.
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError>;
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError>;
+}
 
 pub(crate) struct AccountChain {
     pub chain: Chain,
@@ -19,6 +31,8 @@ pub(crate) struct AccountChain {
     pub address: fn(&PublicKey) -> String,
     pub key_text: fn(&SecretKey) -> String,
     pub parse_key: fn(Chain, &str) -> Result<SecretKey, SignerError>,
+    /// The chain's transaction signing, where it is built.
+    pub signing: Option<&'static dyn TxSigning>,
 }
 
 impl AccountChain {
@@ -132,10 +146,24 @@ impl Signer for AccountChain {
         )))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            self.chain,
-            "signing (not built yet)",
-        ))
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        match self.signing {
+            Some(signing) => signing.prepare(input, api).await,
+            None => Ok(Prepared::default()),
+        }
+    }
+
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        match self.signing {
+            Some(signing) => signing.sign(input, prepared),
+            None => Err(SignerError::unsupported(
+                self.chain,
+                "signing (not built yet)",
+            )),
+        }
     }
 }

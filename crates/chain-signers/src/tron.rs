@@ -22,4 +22,5 @@ pub(crate) static TRON: AccountChain = AccountChain {
     address,
     key_text: hex_plain,
     parse_key: secret_from_hex,
+    signing: None,
 };
