@@ -56,6 +56,31 @@ impl Mnemonic {
     }
 }
 
+/// The mnemonic a wallet is generated from: the one given, or a fresh one.
+pub enum GivenOrFresh<'a> {
+    Given(&'a Mnemonic),
+    Fresh(Mnemonic),
+}
+
+impl<'a> GivenOrFresh<'a> {
+    pub fn new(given: Option<&'a Mnemonic>) -> Self {
+        match given {
+            Some(m) => GivenOrFresh::Given(m),
+            None => GivenOrFresh::Fresh(Mnemonic::generate()),
+        }
+    }
+}
+
+impl std::ops::Deref for GivenOrFresh<'_> {
+    type Target = Mnemonic;
+    fn deref(&self) -> &Mnemonic {
+        match self {
+            GivenOrFresh::Given(m) => m,
+            GivenOrFresh::Fresh(m) => m,
+        }
+    }
+}
+
 fn describe(e: bip39::Error) -> String {
     match e {
         bip39::Error::BadWordCount(n) => format!("{n} words; expected 12, 15, 18, 21 or 24"),

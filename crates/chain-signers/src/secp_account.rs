@@ -7,6 +7,7 @@ use bitcoin::secp256k1::{PublicKey, SecretKey};
 use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::mnemonic::GivenOrFresh;
 use crate::secp_hd::{self, AccountKey, XPUB};
 use crate::{Account, ChainApi, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
@@ -94,14 +95,7 @@ impl Signer for AccountChain {
         testnet: bool,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
-        let fresh;
-        let mnemonic = match mnemonic {
-            Some(m) => m,
-            None => {
-                fresh = Mnemonic::generate();
-                &fresh
-            }
-        };
+        let mnemonic = &*GivenOrFresh::new(mnemonic);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(self.coin(testnet)))?;
         // These SDKs write mainnet `xpub` version bytes on every network.
         let xpub = secp_hd::encode_xpub(&key.xpub(), XPUB);

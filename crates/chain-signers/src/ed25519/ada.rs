@@ -16,6 +16,7 @@ use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::mnemonic::GivenOrFresh;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
 
 pub(crate) struct Ada;
@@ -116,14 +117,7 @@ impl Signer for Ada {
         _testnet: bool,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
-        let fresh;
-        let mnemonic = match mnemonic {
-            Some(m) => m,
-            None => {
-                fresh = Mnemonic::generate();
-                &fresh
-            }
-        };
+        let mnemonic = &*GivenOrFresh::new(mnemonic);
         let (payment, stake) = chains(&account_xprv(mnemonic).public())?;
         let xpub = format!(
             "{}{}",

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::Slip10Node;
+use crate::mnemonic::GivenOrFresh;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
 pub(crate) struct Sol;
@@ -77,14 +78,7 @@ impl Signer for Sol {
         _testnet: bool,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
-        let fresh;
-        let mnemonic = match mnemonic {
-            Some(m) => m,
-            None => {
-                fresh = Mnemonic::generate();
-                &fresh
-            }
-        };
+        let mnemonic = &*GivenOrFresh::new(mnemonic);
         let (address, private_key) = encode(&key_at(mnemonic, 0)?);
         Ok(WalletEntry::new()
             .with("mnemonic", mnemonic.phrase())

@@ -32,6 +32,7 @@ use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+use crate::mnemonic::GivenOrFresh;
 use crate::secp_hd::{self, AccountKey};
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
 
@@ -364,14 +365,7 @@ impl Signer for Profile {
         testnet: bool,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
-        let fresh;
-        let mnemonic = match mnemonic {
-            Some(m) => m,
-            None => {
-                fresh = Mnemonic::generate();
-                &fresh
-            }
-        };
+        let mnemonic = &*GivenOrFresh::new(mnemonic);
         let network = self.network(testnet);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
         Ok(WalletEntry::new().with("mnemonic", mnemonic.phrase()).with(
