@@ -24,8 +24,9 @@ Exit codes: 0 success, 1 failure, 2 usage error or wrong password.";
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without a command, the help is printed (as the original did).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -60,6 +61,12 @@ pub struct Global {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Poll the Tatum API for pending transactions, sign them with the stored keys and broadcast them.
+    #[command(
+        name = "daemon",
+        after_help = "Examples:\n  tatum-kms daemon --testnet --chain BTC,ETH\n  tatum-kms daemon --externalUrl https://approver.example.com/tx --period 10\n  tatum-kms daemon --testnet --runOnce --wallets <signatureId>,<signatureId>"
+    )]
+    Daemon(DaemonArgs),
     /// Generate a wallet and print it; nothing is stored.
     #[command(
         name = "generatewallet",
@@ -151,6 +158,19 @@ pub enum Command {
     /// Re-encrypt the store under a new password (asked twice, or TATUM_KMS_NEW_PASSWORD).
     #[command(name = "changepassword")]
     ChangePassword,
+    /// Sign one pending transaction (the API's JSON, from FILE or stdin) with the stored keys and print it; nothing is sent.
+    #[command(
+        name = "signpending",
+        after_help = "Examples:\n  tatum-kms signpending pending.json\n  curl ... /v3/kms/pending/BTC | jq '.[0]' | tatum-kms signpending -\n\nPrints {\"id\", \"chain\", \"txData\"} (SOL also \"signedTransaction\", the base64 wire transaction).\nOffline by default: a transaction that needs a value from the network (a nonce, a fee) fails with a message naming it."
+    )]
+    SignPending {
+        /// The pending transaction as JSON; `-` or nothing reads stdin.
+        #[arg(value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// Fetch what signing needs (nonce, gas price, blockhash) from the Tatum API.
+        #[arg(long)]
+        online: bool,
+    },
     /// Print shell completions.
     #[command(
         name = "completions",
@@ -160,4 +180,259 @@ pub enum Command {
     /// Print the man page (roff).
     #[command(name = "manpage", hide = true)]
     Manpage,
+}
+
+/// How the daemon logs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// How the approval server is asked about a transaction (`--externalUrlMethod`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExternalUrlMethod {
+    /// `GET {externalUrl}/{id}`.
+    #[default]
+    #[value(name = "GET", alias = "get")]
+    Get,
+    /// `POST {externalUrl}/{id}` with the pending transaction as the body.
+    #[value(name = "POST", alias = "post")]
+    Post,
+}
+
+/// The flags of `daemon`, spelled as the original spelled them (camelCase),
+/// with kebab-case aliases.
+#[derive(Args, Debug, Clone)]
+pub struct DaemonArgs {
+    /// Seconds between two checks for new transactions (fractions allowed, as the original).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub period: f64,
+    /// Blockchains to check, comma-separated [default: every chain].
+    #[arg(long, value_name = "CHAINS", value_delimiter = ',', value_parser = parse_chain)]
+    pub chain: Vec<kms_core::Chain>,
+    /// Approval server asked before each transaction is signed (four-eye
+    /// principle): GET {URL}/{id}, any 2xx approves. Required on mainnet.
+    #[arg(long = "externalUrl", alias = "external-url", value_name = "URL")]
+    pub external_url: Option<String>,
+    /// HTTP method for --externalUrl: GET, or POST with the pending transaction as the body.
+    #[arg(
+        long = "externalUrlMethod",
+        alias = "external-url-method",
+        value_name = "METHOD",
+        default_value = "GET",
+        ignore_case = true
+    )]
+    pub external_url_method: ExternalUrlMethod,
+    /// Seconds to wait for the approval server; no answer is a rejection.
+    #[arg(
+        long = "externalUrlTimeout",
+        alias = "external-url-timeout",
+        value_name = "SECONDS",
+        default_value = "10",
+        value_parser = parse_seconds
+    )]
+    pub external_url_timeout: f64,
+    /// Check for new transactions once, sign them, and exit.
+    #[arg(long = "runOnce", alias = "run-once")]
+    pub run_once: bool,
+    /// With --runOnce: only these wallets (comma-separated signatureIds).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub wallets: Option<Vec<String>>,
+    /// With --runOnce: only these pending transactions (comma-separated ids).
+    #[arg(
+        long = "transactionIds",
+        alias = "transaction-ids",
+        value_name = "IDS",
+        value_delimiter = ','
+    )]
+    pub transaction_ids: Option<Vec<String>>,
+    /// Log lines as readable text or as JSON objects.
+    #[arg(
+        long = "log-format",
+        alias = "logFormat",
+        value_name = "FORMAT",
+        default_value = "human"
+    )]
+    pub log_format: LogFormat,
+    /// Serve Prometheus metrics and a health check on this address (e.g. 127.0.0.1:9464).
+    #[arg(long = "metrics-addr", alias = "metricsAddr", value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+/// Checks what clap cannot: `--testnet` may come before the subcommand,
+/// where the subcommand's own rules do not see it.
+pub fn validate(cli: &Cli) -> Result<(), clap::Error> {
+    if let Some(Command::Daemon(opts)) = &cli.command {
+        if !cli.global.testnet && opts.external_url.is_none() {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            return Err(cmd.error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "daemon on mainnet needs --externalUrl <URL>, the approval server asked before each \
+                 transaction is signed (four-eye principle); add --testnet for testnet",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses and validates the command line.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    validate(&cli)?;
+    Ok(cli)
+}
+
+fn parse_chain(text: &str) -> Result<kms_core::Chain, String> {
+    text.parse::<kms_core::Chain>().map_err(|e| match e.note {
+        Some(note) => format!("{e} ({note})"),
+        None => e.to_string(),
+    })
+}
+
+/// A positive number of seconds.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds (more than 0, at most 86400)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn daemon(args: &[&str]) -> (Global, DaemonArgs) {
+        let cli = parse_from(std::iter::once("tatum-kms").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        match cli.command {
+            Some(Command::Daemon(d)) => (cli.global, d),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn daemon_flags_take_the_originals_spelling_and_kebab_case() {
+        let (g, d) = daemon(&["daemon", "--testnet"]);
+        assert!(g.testnet);
+        assert_eq!(d.period, 5.0);
+        assert!(d.chain.is_empty());
+        assert_eq!(d.external_url, None);
+        assert_eq!(d.external_url_method, ExternalUrlMethod::Get);
+        assert_eq!(d.external_url_timeout, 10.0);
+        assert!(!d.run_once);
+        assert_eq!(d.log_format, LogFormat::Human);
+
+        for spelling in [
+            [
+                "--externalUrl",
+                "--externalUrlMethod",
+                "--externalUrlTimeout",
+                "--runOnce",
+                "--transactionIds",
+                "--apiKey",
+                "--envFile",
+                "--logFormat",
+                "--metricsAddr",
+            ],
+            [
+                "--external-url",
+                "--external-url-method",
+                "--external-url-timeout",
+                "--run-once",
+                "--transaction-ids",
+                "--api-key",
+                "--env-file",
+                "--log-format",
+                "--metrics-addr",
+            ],
+        ] {
+            let (g, d) = daemon(&[
+                "--path=/tmp/w.dat",
+                "daemon",
+                "--period=0.5",
+                "--chain",
+                "BTC,eth",
+                spelling[0],
+                "https://approve.example/tx",
+                spelling[1],
+                "post",
+                spelling[2],
+                "3",
+                spelling[3],
+                "--wallets",
+                "a,b",
+                spelling[4],
+                "t1,t2",
+                spelling[5],
+                "key",
+                spelling[6],
+                "/tmp/.env",
+                spelling[7],
+                "json",
+                spelling[8],
+                "127.0.0.1:9464",
+            ]);
+            assert!(!g.testnet);
+            assert_eq!(g.path.as_deref(), Some(std::path::Path::new("/tmp/w.dat")));
+            assert_eq!(g.api_key.as_deref(), Some("key"));
+            assert_eq!(
+                g.env_file.as_deref(),
+                Some(std::path::Path::new("/tmp/.env"))
+            );
+            assert_eq!(d.period, 0.5);
+            assert_eq!(d.chain, [kms_core::Chain::BTC, kms_core::Chain::ETH]);
+            assert_eq!(
+                d.external_url.as_deref(),
+                Some("https://approve.example/tx")
+            );
+            assert_eq!(d.external_url_method, ExternalUrlMethod::Post);
+            assert_eq!(d.external_url_timeout, 3.0);
+            assert!(d.run_once);
+            assert_eq!(d.wallets, Some(vec!["a".to_string(), "b".to_string()]));
+            assert_eq!(
+                d.transaction_ids,
+                Some(vec!["t1".to_string(), "t2".to_string()])
+            );
+            assert_eq!(d.log_format, LogFormat::Json);
+            assert_eq!(d.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+        }
+    }
+
+    #[test]
+    fn daemon_refuses_mainnet_without_approval_and_bad_values() {
+        let parse =
+            |args: &[&str]| parse_from(std::iter::once("tatum-kms").chain(args.iter().copied()));
+        let err = parse(&["daemon"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--externalUrl"), "{err}");
+        assert!(parse(&["--testnet", "daemon"]).is_ok());
+        assert!(parse(&["daemon", "--testnet"]).is_ok());
+        assert!(parse(&["daemon", "--externalUrl", "http://a"]).is_ok());
+        for bad in [
+            &["daemon", "--testnet", "--period", "0"][..],
+            &["daemon", "--testnet", "--period", "x"],
+            &["daemon", "--testnet", "--chain", "BNB"],
+            &["daemon", "--testnet", "--externalUrlMethod", "PUT"],
+            &["daemon", "--testnet", "--log-format", "xml"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+        let bnb = parse(&["daemon", "--testnet", "--chain", "BNB"]).unwrap_err();
+        assert!(bnb.to_string().contains("shut down"), "{bnb}");
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

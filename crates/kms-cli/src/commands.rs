@@ -1,31 +1,29 @@
 //! One function per command.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use kms_chain_signers::{parse_index, signer, Mnemonic, Signer, SignerError};
 use kms_core::{Chain, WalletEntry};
-use kms_vault::{KdfParams, Vault};
+use kms_vault::Vault;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
-use crate::cli::{Cli, Command, Global};
-use crate::env::{home, Env};
+use crate::cli::{Cli, Command};
+use crate::context::Context;
 use crate::error::CliError;
 use crate::secret_input::{prompt_password, read_secret};
 
-struct Context {
-    global: Global,
-    env: Env,
-}
-
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    let env = Env::load(cli.global.env_file.as_deref()).map_err(CliError::failure)?;
-    let ctx = Context {
-        global: cli.global,
-        env,
+    let Some(command) = cli.command else {
+        // As the original: no command prints the help.
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        cmd.print_long_help()
+            .map_err(|e| CliError::failure(format!("Error: {e}")))?;
+        return Ok(());
     };
-    match cli.command {
+    let ctx = Context::load(cli.global)?;
+    match command {
+        Command::Daemon(opts) => crate::daemon::run(opts, ctx),
         Command::GenerateWallet { chain } => generate_wallet(&ctx, &chain),
         Command::GenerateManagedWallet { chain } => store_wallet(&ctx, &chain, None),
         Command::StoreManagedWallet { chain } => {
@@ -45,6 +43,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report { ids } => report(&ctx, &ids),
         Command::Migrate => migrate(&ctx),
         Command::ChangePassword => change_password(&ctx),
+        Command::SignPending { file, online } => {
+            crate::sign::sign_pending(&ctx, file.as_deref(), online)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "tatum-kms", &mut std::io::stdout());
@@ -59,74 +60,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn parse_chain(name: &str) -> Result<Chain, CliError> {
+pub(crate) fn parse_chain(name: &str) -> Result<Chain, CliError> {
     Ok(name.parse::<Chain>()?)
 }
 
 /// `JSON.stringify(value, null, 2)` on stdout.
-fn print_json(value: &impl serde::Serialize) {
-    let text = zeroize::Zeroizing::new(serde_json::to_string_pretty(value).expect("json"));
-    println!("{}", text.as_str());
-}
-
-fn store_path(ctx: &Context) -> PathBuf {
-    ctx.global
-        .path
-        .clone()
-        .unwrap_or_else(|| home().join(".tatumrc/wallet.dat"))
-}
-
-/// Argon2 cost for a store this run creates: the default, or
-/// TATUM_KMS_KDF_MEMORY_MIB (64..4096) where memory is scarce.
-fn kdf_params(ctx: &Context) -> Result<KdfParams, CliError> {
-    let mut params = KdfParams::default();
-    if let Some(mib) = ctx.env.get("TATUM_KMS_KDF_MEMORY_MIB") {
-        let mib: u32 = mib.parse().map_err(|_| {
-            CliError::usage(format!(
-                "Error: TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB, not '{mib}'"
-            ))
-        })?;
-        params.memory_kib = mib.saturating_mul(1024);
-        params.validate()?;
-    }
-    Ok(params)
-}
-
-fn password(ctx: &Context) -> Result<SecretString, CliError> {
-    let g = &ctx.global;
-    if g.vgs || g.azure || g.aws {
-        let which = if g.vgs {
-            "--vgs"
-        } else if g.azure {
-            "--azure"
-        } else {
-            "--aws"
-        };
-        return Err(CliError::failure(format!(
-            "Error: {which}: the cloud password sources are not built yet; use TATUM_KMS_PASSWORD"
-        )));
-    }
-    if let Some(p) = ctx.env.get("TATUM_KMS_PASSWORD") {
-        return Ok(SecretString::from(p));
-    }
-    match prompt_password("Enter password to decrypt wallet store:")? {
-        Some(p) => Ok(p),
-        None => Err(CliError::usage(
-            "Error: no password: set TATUM_KMS_PASSWORD (environment or .env), or run on a terminal to be asked",
-        )),
-    }
-}
-
-/// Opens the store; refuses to create one under an empty password.
-fn open_vault(ctx: &Context) -> Result<Vault, CliError> {
-    let password = password(ctx)?;
-    let vault = Vault::open(&store_path(ctx), &password, kdf_params(ctx)?)?;
-    if !vault.file_exists() && password.expose_secret().is_empty() {
-        return Err(CliError::usage(
-            "Error: refusing to create a wallet store with an empty password",
-        ));
-    }
-    Ok(vault)
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = zeroize::Zeroizing::new(
+        serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::failure(format!("Error: {e}")))?,
+    );
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", text.as_str())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failure(format!("Error: writing the output: {e}")))
 }
 
 fn check_id(id: &str) -> Result<(), CliError> {
@@ -139,8 +86,8 @@ fn check_id(id: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The wallet `id` (already checked by [`check_id`]).
 fn wallet<'v>(vault: &'v Vault, id: &str) -> Result<&'v WalletEntry, CliError> {
-    check_id(id)?;
     vault.get(id).ok_or_else(|| CliError::no_wallet(id))
 }
 
@@ -154,7 +101,7 @@ fn wallet_chain(entry: &WalletEntry, id: &str) -> Result<&'static dyn Signer, Cl
 fn generate_wallet(ctx: &Context, chain: &str) -> Result<(), CliError> {
     let chain = parse_chain(chain)?;
     let wallet = signer(chain).generate_wallet(ctx.global.testnet, None)?;
-    print_json(&wallet);
+    print_json(&wallet)?;
     Ok(())
 }
 
@@ -182,9 +129,9 @@ fn store_wallet(ctx: &Context, chain: &str, mnemonic: Option<&Mnemonic>) -> Resu
     if let Some(xpub) = wallet.xpub() {
         out.insert("xpub".into(), json!(xpub));
     }
-    let mut vault = open_vault(ctx)?;
+    let mut vault = ctx.open_vault_for_writing()?;
     vault.update(|w| w.insert_first(id, managed(wallet, chain, testnet)))?;
-    print_json(&out);
+    print_json(&out)?;
     Ok(())
 }
 
@@ -194,11 +141,11 @@ fn store_private_key(ctx: &Context, chain: &str) -> Result<(), CliError> {
     let key = read_secret("Enter private key to store:", "private key")?;
     // Checked before it is stored: a mistyped key would only fail at signing time.
     signer(chain).address_from_private_key(testnet, &key)?;
-    let mut vault = open_vault(ctx)?;
+    let mut vault = ctx.open_vault_for_writing()?;
     let id = new_id();
     let entry = WalletEntry::new().with("privateKey", key.expose_secret());
     vault.update(|w| w.insert_first(id.clone(), managed(entry, chain, testnet)))?;
-    print_json(&json!({ "signatureId": id }));
+    print_json(&json!({ "signatureId": id }))?;
     Ok(())
 }
 
@@ -211,7 +158,7 @@ fn batch(ctx: &Context, chain: &str, count: &str) -> Result<(), CliError> {
     })?;
     let testnet = ctx.global.testnet;
     let s = signer(chain);
-    let mut vault = open_vault(ctx)?;
+    let mut vault = ctx.open_vault_for_writing()?;
 
     let progress = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(count as u64)
@@ -292,8 +239,9 @@ fn fresh_key(
 }
 
 fn get_private_key(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
+    check_id(id)?;
     let index = parse_index(index)?;
-    let vault = open_vault(ctx)?;
+    let vault = ctx.open_vault()?;
     let entry = wallet(&vault, id)?;
     let key = if let Some(secret) = entry.secret() {
         SecretString::from(secret.to_string())
@@ -309,13 +257,14 @@ fn get_private_key(ctx: &Context, id: &str, index: &str) -> Result<(), CliError>
             "Error: wallet '{id}' holds no key"
         )));
     };
-    print_json(&json!({ "privateKey": key.expose_secret() }));
+    print_json(&json!({ "privateKey": key.expose_secret() }))?;
     Ok(())
 }
 
 fn get_address(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
+    check_id(id)?;
     let index = parse_index(index)?;
-    let vault = open_vault(ctx)?;
+    let vault = ctx.open_vault()?;
     let entry = wallet(&vault, id)?;
     let address = if let Some(address) = entry.address() {
         address.to_string()
@@ -335,19 +284,20 @@ fn get_address(ctx: &Context, id: &str, index: &str) -> Result<(), CliError> {
             )));
         }
     };
-    print_json(&json!({ "address": address }));
+    print_json(&json!({ "address": address }))?;
     Ok(())
 }
 
 fn get_managed_wallet(ctx: &Context, id: &str) -> Result<(), CliError> {
-    let vault = open_vault(ctx)?;
-    print_json(wallet(&vault, id)?);
+    check_id(id)?;
+    let vault = ctx.open_vault()?;
+    print_json(wallet(&vault, id)?)?;
     Ok(())
 }
 
 fn remove_wallet(ctx: &Context, id: &str) -> Result<(), CliError> {
     check_id(id)?;
-    let mut vault = open_vault(ctx)?;
+    let mut vault = ctx.open_vault()?;
     if vault.get(id).is_none() {
         return Err(CliError::no_wallet(id));
     }
@@ -356,7 +306,7 @@ fn remove_wallet(ctx: &Context, id: &str) -> Result<(), CliError> {
 }
 
 fn export(ctx: &Context) -> Result<(), CliError> {
-    let vault = open_vault(ctx)?;
+    let vault = ctx.open_vault()?;
     if !vault.file_exists() {
         return Err(CliError::json("No such wallet file."));
     }
@@ -365,7 +315,7 @@ fn export(ctx: &Context) -> Result<(), CliError> {
 }
 
 fn migrate(ctx: &Context) -> Result<(), CliError> {
-    let mut vault = open_vault(ctx)?;
+    let mut vault = ctx.open_vault()?;
     let backup = vault.migrate()?;
     let out = match backup {
         Some(path) => json!({ "migrated": true, "backup": path.display().to_string() }),
@@ -373,13 +323,13 @@ fn migrate(ctx: &Context) -> Result<(), CliError> {
             json!({ "migrated": false, "reason": "the store is already in the current format, or empty" })
         }
     };
-    print_json(&out);
+    print_json(&out)?;
     Ok(())
 }
 
 fn change_password(ctx: &Context) -> Result<(), CliError> {
-    let mut vault = open_vault(ctx)?;
-    let new = match ctx.env.get("TATUM_KMS_NEW_PASSWORD") {
+    let mut vault = ctx.open_vault()?;
+    let new = match ctx.var("TATUM_KMS_NEW_PASSWORD") {
         Some(p) => SecretString::from(p),
         None => {
             let first = prompt_password("New password:")?;
@@ -400,7 +350,7 @@ fn change_password(ctx: &Context) -> Result<(), CliError> {
             "Error: refusing an empty password; nothing changed",
         ));
     }
-    vault.change_password(&new, kdf_params(ctx)?)?;
+    vault.change_password(&new, ctx.kdf_params()?)?;
     eprintln!("Password changed.");
     Ok(())
 }
@@ -434,42 +384,28 @@ fn hide_api_key(value: Option<String>) -> String {
         .unwrap_or_else(|| "N/A".into())
 }
 
-fn store_type(g: &Global) -> &'static str {
-    if g.aws {
-        "AWS"
-    } else if g.azure {
-        "AZURE"
-    } else if g.vgs {
-        "VGS"
-    } else {
-        "LOCAL"
-    }
-}
-
-fn api_key(ctx: &Context) -> Option<String> {
-    ctx.global
-        .api_key
-        .clone()
-        .or_else(|| ctx.env.get("TATUM_API_KEY"))
-}
-
 fn check_config(ctx: &Context) -> Result<(), CliError> {
-    let path = store_path(ctx);
-    let e = |name: &str| ctx.env.get(name);
+    let path = ctx.store_path();
+    let e = |name: &str| ctx.var(name);
     let rows: Vec<(&str, String)> = vec![
         ("Version", env!("CARGO_PKG_VERSION").to_string()),
         ("Wallet file path", path.display().to_string()),
         ("Wallet exists", path.exists().to_string()),
-        ("Wallet store type", store_type(&ctx.global).to_string()),
+        ("Wallet store type", ctx.store_type().to_string()),
         (
             "Environment vars file",
-            ctx.env
-                .file_path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "N/A".into()),
+            // As the original: the file looked for, whether or not it exists.
+            ctx.global
+                .env_file
+                .clone()
+                .unwrap_or_else(crate::env::default_env_file)
+                .display()
+                .to_string(),
         ),
-        ("TATUM_API_KEY", hide_api_key(api_key(ctx))),
+        (
+            "TATUM_API_KEY",
+            hide_api_key(ctx.api_key().map(|k| k.expose_secret().to_string())),
+        ),
         ("TATUM_KMS_PASSWORD", hide_password(e("TATUM_KMS_PASSWORD"))),
         (
             "TATUM_KMS_VGS_ALIAS",
@@ -532,7 +468,7 @@ fn report(ctx: &Context, ids: &str) -> Result<(), CliError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let vault = open_vault(ctx)?;
+    let vault = ctx.open_vault()?;
     let mut system_warnings: Vec<String> = Vec::new();
     let mut wallets = Map::new();
     for id in ids {
@@ -601,15 +537,15 @@ fn report(ctx: &Context, ids: &str) -> Result<(), CliError> {
         "system": {
             "kmsVersion": env!("CARGO_PKG_VERSION"),
             "nodeVersion": "N/A (Rust)",
-            "store": { "type": store_type(&ctx.global), "exists": store_path(ctx).exists() },
+            "store": { "type": ctx.store_type(), "exists": ctx.store_path().exists() },
         },
         "wallets": wallets,
-        "apiKey": hide_api_key(api_key(ctx)),
+        "apiKey": hide_api_key(ctx.api_key().map(|k| k.expose_secret().to_string())),
     });
     if !system_warnings.is_empty() {
         out["warnings"] = json!(system_warnings);
     }
-    print_json(&out);
+    print_json(&out)?;
     Ok(())
 }
 

@@ -26,12 +26,17 @@ pub fn home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// `~/.tatumrc/.env`, read when `--envFile` is not given and it exists.
+pub fn default_env_file() -> PathBuf {
+    home().join(".tatumrc/.env")
+}
+
 impl Env {
     /// Reads `explicit`, else `~/.tatumrc/.env` when it exists.
     pub fn load(explicit: Option<&Path>) -> Result<Env, String> {
         let path = match explicit {
             Some(p) => Some(p.to_path_buf()),
-            None => Some(home().join(".tatumrc/.env")).filter(|p| p.exists()),
+            None => Some(default_env_file()).filter(|p| p.exists()),
         };
         let mut file = HashMap::new();
         if let Some(path) = &path {

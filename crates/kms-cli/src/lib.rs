@@ -2,22 +2,25 @@
 //! gets the password, calls the library crates, prints JSON on stdout and
 //! messages on stderr, and chooses the exit code.
 
-mod cli;
+pub mod cli;
 mod commands;
-mod env;
+pub mod context;
+pub mod daemon;
+pub mod env;
 mod error;
+pub mod keys;
+mod logging;
 mod secret_input;
+mod sign;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 pub use error::CliError;
 
 /// Runs the command line; the binary's `main`.
 pub fn main() -> ExitCode {
     harden_process();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -25,6 +28,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    logging::init(&cli);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -58,6 +58,19 @@ fn secrets_stay_out_of_every_output_that_is_not_for_them() {
         .to_string();
 
     let both = format!("{mnemonic_id},{key_id}");
+    // Pending transactions the store can sign (or fail to): keys are used,
+    // never shown.
+    let bad_tx = serde_json::json!({
+        "id": "tx-1", "chain": "BTC", "hashes": [key_id],
+        "signatures": [{"id": mnemonic_id, "index": 3}],
+        "serializedTransaction": "{\"inputs\": \"not a transaction\"}",
+    })
+    .to_string();
+    let eth_tx = serde_json::json!({
+        "id": "tx-2", "chain": "ETH", "hashes": [mnemonic_id], "index": 0,
+        "serializedTransaction": "{\"to\":\"0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee\",\"value\":\"1\"}",
+    })
+    .to_string();
     // (command, stdin, whether its stdout may carry secrets)
     let cases: Vec<(Vec<&str>, Option<&str>, bool)> = vec![
         (vec!["getaddress", &mnemonic_id, "0"], None, false),
@@ -70,6 +83,8 @@ fn secrets_stay_out_of_every_output_that_is_not_for_them() {
         (vec!["getaddress", "missing", "0"], None, false),
         (vec!["getprivatekey", &mnemonic_id, "99999999999"], None, false),
         (vec!["migrate"], None, false),
+        (vec!["signpending"], Some(bad_tx.as_str()), false),
+        (vec!["signpending", "-"], Some(eth_tx.as_str()), false),
         (vec!["getprivatekey", &mnemonic_id, "0"], None, true),
         (vec!["getmanagedwallet", &mnemonic_id], None, true),
         (vec!["export"], None, true),

@@ -1,0 +1,150 @@
+//! What every command needs: the global flags, the settings (process
+//! environment over `.env`), the store's path, the password, the store.
+//! The daemon receives the same [`Context`].
+
+use std::path::PathBuf;
+
+use kms_secret_providers::PasswordSource;
+use kms_vault::{KdfParams, Vault};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::cli::Global;
+use crate::env::{home, Env};
+use crate::error::CliError;
+use crate::secret_input::prompt_password;
+
+/// The variable the password is read from, named in every message about it.
+pub const PASSWORD_VAR: &str = "TATUM_KMS_PASSWORD";
+
+pub struct Context {
+    pub global: Global,
+    pub env: Env,
+}
+
+impl Context {
+    /// Reads `--envFile`, else `~/.tatumrc/.env` when it exists.
+    pub fn load(global: Global) -> Result<Context, CliError> {
+        let env = Env::load(global.env_file.as_deref()).map_err(CliError::failure)?;
+        Ok(Context { global, env })
+    }
+
+    /// A setting: the process environment, else the `.env` file; empty is unset.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.env.get(name)
+    }
+
+    /// `--path`, else `~/.tatumrc/wallet.dat`.
+    pub fn store_path(&self) -> PathBuf {
+        self.global
+            .path
+            .clone()
+            .unwrap_or_else(|| home().join(".tatumrc/wallet.dat"))
+    }
+
+    /// `--apiKey`, else `TATUM_API_KEY`.
+    pub fn api_key(&self) -> Option<SecretString> {
+        self.global
+            .api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .or_else(|| self.var("TATUM_API_KEY"))
+            .map(SecretString::from)
+    }
+
+    /// Where the password comes from, by the original's flags (AWS before
+    /// Azure before VGS, as the original checked them).
+    pub fn password_source(&self) -> PasswordSource {
+        let g = &self.global;
+        if g.aws {
+            PasswordSource::Aws
+        } else if g.azure {
+            PasswordSource::Azure
+        } else if g.vgs {
+            PasswordSource::Vgs
+        } else if self.var(PASSWORD_VAR).is_some() {
+            PasswordSource::Env
+        } else {
+            PasswordSource::Interactive
+        }
+    }
+
+    /// The original's name for the store type (`checkconfig`, `report`).
+    pub fn store_type(&self) -> &'static str {
+        match self.password_source() {
+            PasswordSource::Aws => "AWS",
+            PasswordSource::Azure => "AZURE",
+            PasswordSource::Vgs => "VGS",
+            PasswordSource::Env | PasswordSource::Interactive => "LOCAL",
+        }
+    }
+
+    /// Argon2 cost for a store this run creates (or re-keys): the default,
+    /// or `TATUM_KMS_KDF_MEMORY_MIB` (64..4096) where memory is scarce.
+    pub fn kdf_params(&self) -> Result<KdfParams, CliError> {
+        let mut params = KdfParams::default();
+        if let Some(text) = self.var("TATUM_KMS_KDF_MEMORY_MIB") {
+            let mib = text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|m| (64..=4096).contains(m))
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "Error: TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB from 64 to 4096, not '{text}'"
+                    ))
+                })?;
+            params.memory_kib = mib * 1024;
+            params.validate()?;
+        }
+        Ok(params)
+    }
+
+    /// The store's password. The one place that knows where it comes from.
+    pub fn password(&self) -> Result<SecretString, CliError> {
+        match self.password_source() {
+            PasswordSource::Env => Ok(SecretString::from(
+                self.var(PASSWORD_VAR).unwrap_or_default(),
+            )),
+            PasswordSource::Interactive => {
+                match prompt_password("Enter password to decrypt wallet store:")? {
+                    Some(p) => Ok(p),
+                    None => Err(CliError::usage(format!(
+                        "Error: no password: set {PASSWORD_VAR} (environment or .env file), or run on a terminal to be asked"
+                    ))),
+                }
+            }
+            cloud => {
+                let flag = match cloud {
+                    PasswordSource::Aws => "--aws",
+                    PasswordSource::Azure => "--azure",
+                    _ => "--vgs",
+                };
+                Err(CliError::failure(format!(
+                    "Error: {flag}: this build cannot fetch the password from there yet; set {PASSWORD_VAR} instead"
+                )))
+            }
+        }
+    }
+
+    /// Opens the store to read it (a missing file is an empty store).
+    pub fn open_vault(&self) -> Result<Vault, CliError> {
+        let password = self.password()?;
+        let path = self.store_path();
+        tracing::debug!(path = %path.display(), "opening the wallet store");
+        Ok(Vault::open(&path, &password, self.kdf_params()?)?)
+    }
+
+    /// Opens the store to add to it; refuses to create a new one under an
+    /// empty password.
+    pub fn open_vault_for_writing(&self) -> Result<Vault, CliError> {
+        let password = self.password()?;
+        let path = self.store_path();
+        let vault = Vault::open(&path, &password, self.kdf_params()?)?;
+        if !vault.file_exists() && password.expose_secret().is_empty() {
+            return Err(CliError::usage(format!(
+                "Error: refusing to create a wallet store with an empty password; set {PASSWORD_VAR}"
+            )));
+        }
+        Ok(vault)
+    }
+}

@@ -1,0 +1,106 @@
+//! The real binary in a HOME of its own, shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// A HOME of its own, so ~/.tatumrc is never the real one.
+pub struct Home {
+    pub root: PathBuf,
+    _owner: Option<tempfile::TempDir>,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Home {
+            root: dir.path().to_path_buf(),
+            _owner: Some(dir),
+        }
+    }
+    /// Another handle on an existing home (its owner deletes it).
+    pub fn at(root: PathBuf) -> Self {
+        Home { root, _owner: None }
+    }
+    pub fn store(&self) -> PathBuf {
+        self.root.join(".tatumrc/wallet.dat")
+    }
+    pub fn cmd(&self, password: &str) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tatum-kms"));
+        cmd.env_clear()
+            .env("HOME", &self.root)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TATUM_KMS_PASSWORD", password)
+            .env("TATUM_KMS_KDF_MEMORY_MIB", "64")
+            .stdin(Stdio::null());
+        cmd
+    }
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd("pw").args(args).output().unwrap()
+    }
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .cmd("pw")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+    pub fn json(&self, args: &[&str]) -> Value {
+        json_of(&self.run(args))
+    }
+}
+
+pub fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+pub fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The password every helper uses.
+pub const PASSWORD: &str = "pw";
+
+impl Home {
+    /// Writes wallets under the given ids straight through the store
+    /// library (the commands choose fresh ids themselves).
+    pub fn put_wallets(&self, wallets: Vec<(String, kms_core::WalletEntry)>) {
+        let kdf = kms_vault::KdfParams {
+            memory_kib: 64 * 1024,
+            ..Default::default()
+        };
+        let mut vault =
+            kms_vault::Vault::open(&self.store(), &secrecy::SecretString::from(PASSWORD), kdf)
+                .unwrap();
+        vault
+            .update(|w| {
+                for (id, entry) in wallets.into_iter().rev() {
+                    w.insert_first(id, entry);
+                }
+            })
+            .unwrap();
+    }
+}
