@@ -1,63 +1,11 @@
 //! The EVM family's (and TRON's) signing vectors (outputs of the original SDK), with the
 //! network facts it fetched replayed from the vectors' recorded requests.
 
-use std::sync::Mutex;
-
-use async_trait::async_trait;
 use kms_chain_signers::{signer, SignInput};
-use kms_core::{ApiError, ApiRequest, Chain, ChainApi, HttpMethod, PendingTransaction};
+use kms_core::{Chain, PendingTransaction};
+use kms_test_support::replay::Replay;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-
-/// Answers only what the vector recorded the original asking; anything else
-/// fails the signature (and the test).
-struct Replay {
-    recorded: Vec<Value>,
-    asked: Mutex<Vec<String>>,
-}
-
-fn rpc_key(body: &Value) -> Value {
-    json!({"method": body["method"], "params": body["params"]})
-}
-
-#[async_trait]
-impl ChainApi for Replay {
-    async fn call(&self, request: ApiRequest) -> Result<Value, ApiError> {
-        let method = match request.method {
-            HttpMethod::Get => "GET",
-            HttpMethod::Post => "POST",
-        };
-        self.asked
-            .lock()
-            .unwrap()
-            .push(format!("{method} {}", request.path));
-        for r in &self.recorded {
-            let same_body = match (&request.body, r.get("body")) {
-                (Some(b), Some(rb)) if rb.get("jsonrpc").is_some() => rpc_key(b) == rpc_key(rb),
-                (Some(b), Some(rb)) => b == rb,
-                (None, None) | (None, Some(Value::Null)) => true,
-                _ => false,
-            };
-            if r["method"] == method && r["url"] == request.path && same_body {
-                let mut answer = r["answer"].clone();
-                if let (Some(id), Some(obj)) = (
-                    request.body.as_ref().and_then(|b| b.get("id")),
-                    answer.as_object_mut(),
-                ) {
-                    obj.insert("id".into(), id.clone());
-                }
-                return Ok(answer);
-            }
-        }
-        Err(ApiError::Transport {
-            path: request.path,
-            message: format!(
-                "not recorded: {}",
-                request.body.map(|b| b.to_string()).unwrap_or_default()
-            ),
-        })
-    }
-}
 
 #[tokio::test]
 async fn evm_signing_vectors_are_reproduced() {
@@ -92,10 +40,7 @@ async fn evm_signing_vectors_are_reproduced() {
             keys: &keys,
             mnemonic: None,
         };
-        let api = Replay {
-            recorded: v["sdkRequests"].as_array().unwrap().clone(),
-            asked: Mutex::new(vec![]),
-        };
+        let api = Replay::new(&v["sdkRequests"]);
         let s = signer(chain);
         let prepared = s
             .prepare(&input, &api)

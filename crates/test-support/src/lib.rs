@@ -1,5 +1,7 @@
 //! Test helpers shared by the KMS crates.
 
+pub mod replay;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
