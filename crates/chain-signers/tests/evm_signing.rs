@@ -5,7 +5,7 @@ use kms_chain_signers::{signer, SignInput};
 use kms_core::{Chain, PendingTransaction};
 use kms_test_support::replay::Replay;
 use secrecy::SecretString;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::test]
 async fn evm_signing_vectors_are_reproduced() {
