@@ -1,3 +1,428 @@
-//! A fake of the Tatum API for tests and the demo: serves pending
-//! transactions from fixtures, records broadcasts and error reports, injects
-//! faults. Built with the daemon; empty until then.
+//! A fake of the Tatum API endpoints the KMS uses (`TATUM-API.md`), on
+//! 127.0.0.1, for tests, benchmarks and the demo.
+//!
+//! * `POST /v3/kms/pending/{chain}` answers the fixtures' pending
+//!   transactions of that chain that name one of the requested signature ids;
+//! * `POST /v3/{path}/broadcast` and `/v3/offchain/withdrawal/broadcast`
+//!   are recorded, and the pending transaction they complete is served no more;
+//! * `POST /v3/tatum/kms/batch` is recorded;
+//! * anything else (node gateway, fee and nonce lookups, a VeChain node) is
+//!   answered from recorded requests (`sdkRequests` of the signing vectors);
+//! * a wrong `x-api-key` gets 403, as the real API answers;
+//! * faults queued with [`FakeTatum::inject`] hit the next requests in order,
+//!   and [`FakeTatum::set_fault_rate`] makes random ones.
+//!
+//! The server runs on its own thread and runtime, so synchronous tests that
+//! run the real binary can use it as easily as async ones.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+
+/// A fault served instead of (or before) the real answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// This status with an error object (429 carries `Retry-After: 0`).
+    Status(u16),
+    /// Wait this long, then answer normally.
+    Slow(Duration),
+    /// 200 with a body that is not JSON.
+    BadJson,
+}
+
+/// One request as the fake saw it (the API key replaced by `{apiKey}`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    pending: Vec<Value>,
+    recorded: Vec<Value>,
+    seen: Vec<Seen>,
+    broadcasts: Vec<Seen>,
+    error_reports: Vec<Value>,
+    faults: VecDeque<Fault>,
+    fault_rate: Option<(f64, u64)>,
+    faults_served: u64,
+    latest_version: Option<String>,
+    tx_counter: u64,
+}
+
+struct Shared {
+    api_key: String,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A test thread that panicked while holding the lock must not hide
+        // the fake's state from the assertions that follow.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct FakeTatum {
+    /// `http://127.0.0.1:PORT`, for `TATUM_API_URL` (and `TATUM_KMS_VET_NODE_URL`).
+    pub url: String,
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeTatum {
+    /// Starts a fake that accepts `api_key`, on a free port of 127.0.0.1.
+    pub fn start(api_key: &str) -> FakeTatum {
+        Self::start_on(api_key, "127.0.0.1:0".parse().unwrap())
+    }
+
+    pub fn start_on(api_key: &str, addr: SocketAddr) -> FakeTatum {
+        let shared = Arc::new(Shared {
+            api_key: api_key.to_string(),
+            inner: Mutex::new(Inner::default()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let state = shared.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("fake Tatum API runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .expect("fake Tatum API: bind");
+                ready_tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = Router::new().fallback(handle).with_state(state);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("fake Tatum API: serve");
+            });
+        });
+        let addr = ready_rx.recv().expect("fake Tatum API did not start");
+        FakeTatum {
+            url: format!("http://{addr}"),
+            addr,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves this pending transaction (the API's JSON) until it is broadcast.
+    pub fn add_pending(&self, tx: Value) {
+        self.shared.lock().pending.push(tx);
+    }
+
+    /// Answers these recorded requests (`[{method, url, body, answer}]`).
+    pub fn add_recorded(&self, requests: &Value) {
+        if let Some(list) = requests.as_array() {
+            self.shared.lock().recorded.extend(list.iter().cloned());
+        }
+    }
+
+    /// Every vector's pending transaction and recorded requests.
+    pub fn load_signing_vectors(&self, file: &Value) {
+        for v in file["vectors"].as_array().into_iter().flatten() {
+            self.add_pending(v["pendingTransaction"].clone());
+            self.add_recorded(&v["sdkRequests"]);
+        }
+    }
+
+    /// Queues faults for the next requests, one each, in order.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().faults.extend(faults);
+    }
+
+    /// From now on each request fails with probability `rate` (a random
+    /// status of 429, 500, 502, 503, a slow answer or garbage), from `seed`.
+    pub fn set_fault_rate(&self, rate: f64, seed: u64) {
+        self.shared.lock().fault_rate = (rate > 0.0).then_some((rate, seed.max(1)));
+    }
+
+    /// How many faults were served so far.
+    pub fn faults_served(&self) -> u64 {
+        self.shared.lock().faults_served
+    }
+
+    /// Sends `x-ttm-kms-latest-version` with every pending answer.
+    pub fn set_latest_version(&self, header: &str) {
+        self.shared.lock().latest_version = Some(header.to_string());
+    }
+
+    /// Every request, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.lock().seen.clone()
+    }
+
+    /// Broadcasts (on-chain and off-chain), in order.
+    pub fn broadcasts(&self) -> Vec<Seen> {
+        self.shared.lock().broadcasts.clone()
+    }
+
+    /// The `errors` lists of every batch error report, in order.
+    pub fn error_reports(&self) -> Vec<Value> {
+        self.shared.lock().error_reports.clone()
+    }
+
+    /// The pending transactions not yet broadcast.
+    pub fn still_pending(&self) -> Vec<Value> {
+        self.shared.lock().pending.clone()
+    }
+
+    /// `(chain, number of signature ids)` of every pending request.
+    pub fn pending_requests(&self) -> Vec<(String, usize)> {
+        self.seen()
+            .into_iter()
+            .filter_map(|s| {
+                let chain = s.path.strip_prefix("/v3/kms/pending/")?.to_string();
+                let ids = s.body["signatureIds"].as_array().map_or(0, Vec::len);
+                Some((chain, ids))
+            })
+            .collect()
+    }
+
+    pub fn clear_seen(&self) {
+        let mut inner = self.shared.lock();
+        inner.seen.clear();
+        inner.broadcasts.clear();
+        inner.error_reports.clear();
+    }
+}
+
+impl Drop for FakeTatum {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn error(status: u16, code: &str, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = json!({
+        "statusCode": status.as_u16(),
+        "errorCode": code,
+        "message": message,
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("0"));
+    }
+    response
+}
+
+/// xorshift64*: enough randomness for fault injection, repeatable by seed.
+fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+fn pick_fault(inner: &mut Inner) -> Option<Fault> {
+    if let Some(f) = inner.faults.pop_front() {
+        return Some(f);
+    }
+    let (rate, mut seed) = inner.fault_rate?;
+    let roll = (next_random(&mut seed) >> 11) as f64 / (1u64 << 53) as f64;
+    let kind = next_random(&mut seed) % 6;
+    inner.fault_rate = Some((rate, seed));
+    (roll < rate).then(|| match kind {
+        0 => Fault::Status(429),
+        1 => Fault::Status(500),
+        2 => Fault::Status(502),
+        3 => Fault::Status(503),
+        4 => Fault::Slow(Duration::from_millis(300)),
+        _ => Fault::BadJson,
+    })
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let raw_path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| uri.path().to_string());
+    let path = raw_path.replace(&shared.api_key, "{apiKey}");
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return error(400, "validation.failed", "request body is not JSON"),
+        }
+    };
+    let fault = {
+        let mut inner = shared.lock();
+        inner.seen.push(Seen {
+            method: method.to_string(),
+            path: path.clone(),
+            body: body.clone(),
+        });
+        let fault = pick_fault(&mut inner);
+        if fault.is_some() {
+            inner.faults_served += 1;
+        }
+        fault
+    };
+    match fault {
+        Some(Fault::Status(status)) => return error(status, "fake.fault", "injected fault"),
+        Some(Fault::BadJson) => return (StatusCode::OK, "<html>not json").into_response(),
+        Some(Fault::Slow(wait)) => tokio::time::sleep(wait).await,
+        None => {}
+    }
+    // The node gateway carries the key in its path; everything else in the header.
+    let key_ok = headers
+        .get("x-api-key")
+        .and_then(|k| k.to_str().ok())
+        .is_some_and(|k| k == shared.api_key)
+        || raw_path.contains(&shared.api_key);
+    let is_tatum = path.starts_with("/v3/");
+    if is_tatum && !key_ok {
+        return error(403, "subscription.invalid", "Unable to find the API key");
+    }
+    let mut inner = shared.lock();
+    let inner = &mut *inner;
+    if method == Method::POST {
+        if let Some(chain) = path.strip_prefix("/v3/kms/pending/") {
+            return pending(inner, chain, &body);
+        }
+        if path == "/v3/tatum/kms/batch" {
+            inner.error_reports.push(body["errors"].clone());
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        if path == "/v3/offchain/withdrawal/broadcast" || is_broadcast(&path) {
+            return broadcast(inner, &method, &path, body);
+        }
+    }
+    recorded(inner, &method, &path, &body)
+}
+
+fn is_broadcast(path: &str) -> bool {
+    path.strip_prefix("/v3/")
+        .and_then(|p| p.strip_suffix("/broadcast"))
+        .is_some_and(|chain| !chain.contains('/'))
+}
+
+fn names_any(tx: &Value, ids: &[&str]) -> bool {
+    let hashes = tx["hashes"].as_array().into_iter().flatten();
+    let signatures = tx["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| &s["id"]);
+    hashes
+        .chain(signatures)
+        .filter_map(Value::as_str)
+        .any(|id| ids.contains(&id))
+}
+
+fn pending(inner: &Inner, chain: &str, body: &Value) -> Response {
+    let Some(ids) = body["signatureIds"].as_array() else {
+        return error(400, "validation.failed", "signatureIds must be an array");
+    };
+    if ids.len() > 25_000 {
+        return error(400, "validation.failed", "at most 25000 signatureIds");
+    }
+    let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+    let txs: Vec<Value> = inner
+        .pending
+        .iter()
+        .filter(|tx| tx["chain"] == chain && names_any(tx, &ids))
+        .cloned()
+        .collect();
+    let mut response = axum::Json(Value::Array(txs)).into_response();
+    if let Some(v) = inner
+        .latest_version
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        response.headers_mut().insert("x-ttm-kms-latest-version", v);
+    }
+    response
+}
+
+fn broadcast(inner: &mut Inner, method: &Method, path: &str, body: Value) -> Response {
+    let (Some(_), Some(id)) = (body["txData"].as_str(), body["signatureId"].as_str()) else {
+        return error(
+            400,
+            "validation.failed",
+            "txData and signatureId are required",
+        );
+    };
+    let id = id.to_string();
+    inner.pending.retain(|tx| tx["id"] != id.as_str());
+    inner.broadcasts.push(Seen {
+        method: method.to_string(),
+        path: path.to_string(),
+        body,
+    });
+    inner.tx_counter += 1;
+    let tx_id = format!("{:064x}", inner.tx_counter);
+    if path.contains("offchain") {
+        axum::Json(json!({"txId": tx_id, "completed": true, "id": id})).into_response()
+    } else {
+        axum::Json(json!({"txId": tx_id, "failed": false})).into_response()
+    }
+}
+
+/// JSON-RPC bodies match on method and params; others exactly.
+fn same_body(asked: &Value, recorded: &Value) -> bool {
+    if recorded.get("jsonrpc").is_some() {
+        asked["method"] == recorded["method"] && asked["params"] == recorded["params"]
+    } else {
+        asked == recorded || (asked.is_null() && recorded.is_null())
+    }
+}
+
+fn recorded(inner: &Inner, method: &Method, path: &str, body: &Value) -> Response {
+    let found = inner.recorded.iter().find(|r| {
+        r["method"] == method.as_str() && r["url"] == path && same_body(body, &r["body"])
+    });
+    match found {
+        Some(r) => {
+            let mut answer = r["answer"].clone();
+            if let (Some(id), Some(obj)) = (body.get("id"), answer.as_object_mut()) {
+                if obj.contains_key("jsonrpc") {
+                    obj.insert("id".into(), id.clone());
+                }
+            }
+            axum::Json(answer).into_response()
+        }
+        None => error(
+            404,
+            "fake.not.recorded",
+            &format!("{method} {path}: no recorded answer"),
+        ),
+    }
+}
