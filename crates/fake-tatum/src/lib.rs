@@ -27,6 +27,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
+mod approver;
+pub use approver::FakeApprover;
+
 /// A fault served instead of (or before) the real answer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
@@ -78,8 +81,7 @@ pub struct FakeTatum {
     pub url: String,
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Server,
 }
 
 impl FakeTatum {
@@ -93,36 +95,15 @@ impl FakeTatum {
             api_key: api_key.to_string(),
             inner: Mutex::new(Inner::default()),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("fake Tatum API runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .expect("fake Tatum API: bind");
-                ready_tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = Router::new().fallback(handle).with_state(state);
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("fake Tatum API: serve");
-            });
+        let server = Server::start(addr, move || {
+            Router::new().fallback(handle).with_state(state)
         });
-        let addr = ready_rx.recv().expect("fake Tatum API did not start");
         FakeTatum {
-            url: format!("http://{addr}"),
-            addr,
+            url: format!("http://{}", server.addr),
+            addr: server.addr,
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -207,7 +188,46 @@ impl FakeTatum {
     }
 }
 
-impl Drop for FakeTatum {
+/// An axum app served on its own thread and runtime until dropped.
+pub(crate) struct Server {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(addr: SocketAddr, app: impl FnOnce() -> Router + Send + 'static) -> Server {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("fake server runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .expect("fake server: bind");
+                ready_tx.send(listener.local_addr().unwrap()).unwrap();
+                axum::serve(listener, app())
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("fake server: serve");
+            });
+        });
+        let addr = ready_rx.recv().expect("fake server did not start");
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

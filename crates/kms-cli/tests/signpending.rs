@@ -4,52 +4,10 @@
 
 mod common;
 
-use common::{json_of, keys, stderr, Home};
+use common::{json_of, keys, stderr, wallets_for, Home};
 use kms_chain_signers::{signer, Mnemonic};
-use kms_core::{Chain, WalletEntry};
+use kms_core::Chain;
 use serde_json::Value;
-
-/// The wallets the original would have found under the vector's
-/// signatureIds: the mnemonic wallet when the transaction derives a key
-/// (`index`, or an off-chain withdrawal), else the keys as stored by
-/// `storemanagedprivatekey` (or generated, for secret-based chains).
-fn wallets_for(vector: &Value, mnemonic: &str) -> Vec<(String, WalletEntry)> {
-    let pending = &vector["pendingTransaction"];
-    let chain: Chain = vector["chain"].as_str().unwrap().parse().unwrap();
-    let testnet = vector["testnet"].as_bool().unwrap();
-    let hashes: Vec<String> = pending["hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect();
-    let derives = pending.get("index").is_some_and(|i| !i.is_null())
-        || pending.get("withdrawalId").is_some_and(|i| !i.is_null());
-    let signing_keys = vector["signingKeys"].as_array().unwrap();
-    hashes
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let entry = if derives {
-                let m = Mnemonic::parse(mnemonic).unwrap();
-                signer(chain).generate_wallet(testnet, Some(&m)).unwrap()
-            } else {
-                let k = &signing_keys[i];
-                match (k.get("secret"), k.get("privateKey")) {
-                    (Some(secret), _) => WalletEntry::new()
-                        .with("address", k["address"].clone())
-                        .with("secret", secret.clone()),
-                    (None, Some(key)) => WalletEntry::new().with("privateKey", key.clone()),
-                    _ => panic!("{}: no key in signingKeys[{i}]", vector["name"]),
-                }
-            };
-            (
-                id.clone(),
-                entry.with("chain", chain.as_str()).with("testnet", testnet),
-            )
-        })
-        .collect()
-}
 
 fn sign(home: &Home, vector: &Value) -> std::process::Output {
     let mut args = vec!["signpending"];
