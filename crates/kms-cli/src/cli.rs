@@ -167,7 +167,7 @@ pub enum Command {
         /// The pending transaction as JSON; `-` or nothing reads stdin.
         #[arg(value_name = "FILE")]
         file: Option<std::path::PathBuf>,
-        /// Fetch what signing needs (nonce, gas price, blockhash) from the Tatum API.
+        /// Fetch what signing needs (nonce, gas price, blockhash) from the Tatum API; nothing is broadcast.
         #[arg(long)]
         online: bool,
     },

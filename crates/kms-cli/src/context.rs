@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use kms_secret_providers::PasswordSource;
+use kms_tatum_client::{ClientConfig, TatumClient};
 use kms_vault::{KdfParams, Vault};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -49,6 +50,27 @@ impl Context {
             .filter(|k| !k.is_empty())
             .or_else(|| self.var("TATUM_API_KEY"))
             .map(SecretString::from)
+    }
+
+    /// The Tatum API client: `TATUM_API_URL` (default the live API), and
+    /// `TATUM_KMS_VET_NODE_URL` for VeChain (default the public node the
+    /// original's SDK read).
+    pub fn tatum_client(&self, api_key: SecretString) -> Result<TatumClient, CliError> {
+        let testnet = self.global.testnet;
+        let mut config = ClientConfig::new(
+            self.var("TATUM_API_URL")
+                .unwrap_or_else(|| "https://api.tatum.io".to_string()),
+            api_key,
+        );
+        config.vet_node_url = self.var("TATUM_KMS_VET_NODE_URL").unwrap_or_else(|| {
+            if testnet {
+                "https://sync-testnet.vechain.org".to_string()
+            } else {
+                "https://sync-mainnet.vechain.org".to_string()
+            }
+        });
+        config.client_version = env!("CARGO_PKG_VERSION").to_string();
+        TatumClient::new(config).map_err(|e| CliError::failure(format!("Error: {e}")))
     }
 
     /// Where the password comes from, by the original's flags (AWS before

@@ -18,13 +18,20 @@ pub fn sign_pending(ctx: &Context, file: Option<&Path>, online: bool) -> Result<
     let (text, source) = read_input(file)?;
     let pending = parse_pending(&text, &source)?;
     let chain = parse_chain(&pending.chain)?;
-    if online {
-        // Becomes a `kms_tatum_client` client (a `ChainApi`) once that exists.
-        return Err(CliError::failure(
-            "Error: signpending --online: signing through the Tatum API is not available in this build yet; sign offline (add nonce, gas and fee fields to the transaction)",
-        ));
-    }
-    let api: &dyn ChainApi = &OfflineApi;
+    // --online fetches what signing needs (nonce, fee, blockhash...) but
+    // never broadcasts: the signed transaction is only printed.
+    let client = if online {
+        let key = ctx.api_key().ok_or_else(|| {
+            CliError::usage("Error: signpending --online: no Tatum API key; set TATUM_API_KEY or pass --apiKey")
+        })?;
+        Some(ctx.tatum_client(key)?)
+    } else {
+        None
+    };
+    let api: &dyn ChainApi = match &client {
+        Some(c) => c,
+        None => &OfflineApi,
+    };
 
     let vault = ctx.open_vault()?;
     let keys = KeyCache::new()

@@ -89,16 +89,25 @@ fn offline_signing_names_what_it_would_fetch() {
         "{err}"
     );
 
-    let online = home.run_with_stdin(
-        &["signpending", "--online"],
-        &vector["pendingTransaction"].to_string(),
-    );
-    assert_eq!(online.status.code(), Some(1));
-    assert!(
-        stderr(&online).contains("not available"),
-        "{}",
-        stderr(&online)
-    );
+    // Online, the facts come from the (fake) Tatum API, exactly the requests
+    // the original made, and nothing is broadcast.
+    let fake = kms_fake_tatum::FakeTatum::start("signpending-key");
+    fake.add_recorded(&vector["sdkRequests"]);
+    let mut cmd = home.cmd(common::PASSWORD);
+    cmd.env("TATUM_API_KEY", "signpending-key")
+        .env("TATUM_API_URL", &fake.url)
+        .args(["signpending", "--online"]);
+    let online = common::output_with_stdin(cmd, &vector["pendingTransaction"].to_string());
+    assert_eq!(json_of(&online)["txData"], vector["expectedTxData"]);
+    assert!(fake.broadcasts().is_empty());
+    let asked: Vec<String> = fake.seen().iter().map(|s| s.path.clone()).collect();
+    let recorded: Vec<String> = vector["sdkRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(asked, recorded);
 }
 
 /// The original's key-selection errors, naming the signatureIds and what to send.

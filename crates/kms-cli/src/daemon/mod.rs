@@ -13,26 +13,13 @@ use std::time::{Duration, Instant};
 
 use kms_approval::Approver;
 use kms_core::Chain;
-use kms_tatum_client::{ClientConfig, TatumClient};
 use kms_vault::Vault;
-use secrecy::SecretString;
 
 use crate::cli::DaemonArgs;
 use crate::context::Context;
 use crate::error::CliError;
 use cycle::Worker;
 use metrics::Metrics;
-
-const DEFAULT_API_URL: &str = "https://api.tatum.io";
-
-/// The VeChain node the original's SDK read (it did not go through Tatum).
-fn default_vet_node(testnet: bool) -> &'static str {
-    if testnet {
-        "https://sync-testnet.vechain.org"
-    } else {
-        "https://sync-mainnet.vechain.org"
-    }
-}
 
 pub fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
     let testnet = ctx.global.testnet;
@@ -55,7 +42,7 @@ pub fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
         opts.chain.clone()
     };
     let period = Duration::from_secs_f64(opts.period);
-    let client = Arc::new(client(&ctx, api_key, testnet)?);
+    let client = Arc::new(ctx.tatum_client(api_key)?);
     let approver = approver(&opts, &ctx)?;
     let metrics = Metrics::new(period);
     let stop = Arc::new(AtomicBool::new(false));
@@ -172,19 +159,6 @@ fn watch_signals(stop: Arc<AtomicBool>, wake: Arc<tokio::sync::Notify>) {
             wake.notify_one();
         }
     });
-}
-
-fn client(ctx: &Context, api_key: SecretString, testnet: bool) -> Result<TatumClient, CliError> {
-    let mut config = ClientConfig::new(
-        ctx.var("TATUM_API_URL")
-            .unwrap_or_else(|| DEFAULT_API_URL.to_string()),
-        api_key,
-    );
-    config.vet_node_url = ctx
-        .var("TATUM_KMS_VET_NODE_URL")
-        .unwrap_or_else(|| default_vet_node(testnet).to_string());
-    config.client_version = env!("CARGO_PKG_VERSION").to_string();
-    TatumClient::new(config).map_err(|e| CliError::failure(format!("Error: {e}")))
 }
 
 /// `--externalUrl`: the approval service, asked before every signature.

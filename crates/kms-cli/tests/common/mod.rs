@@ -43,26 +43,31 @@ impl Home {
         self.cmd("pw").args(args).output().unwrap()
     }
     pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
-        use std::io::Write;
-        let mut child = self
-            .cmd("pw")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        let mut cmd = self.cmd(PASSWORD);
+        cmd.args(args);
+        output_with_stdin(cmd, input)
     }
     pub fn json(&self, args: &[&str]) -> Value {
         json_of(&self.run(args))
     }
+}
+
+/// Runs `cmd` with `input` on its stdin.
+pub fn output_with_stdin(mut cmd: Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub fn json_of(out: &Output) -> Value {
