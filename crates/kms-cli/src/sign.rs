@@ -22,7 +22,9 @@ pub fn sign_pending(ctx: &Context, file: Option<&Path>, online: bool) -> Result<
     // never broadcasts: the signed transaction is only printed.
     let client = if online {
         let key = ctx.api_key().ok_or_else(|| {
-            CliError::usage("Error: signpending --online: no Tatum API key; set TATUM_API_KEY or pass --apiKey")
+            CliError::usage(
+                "Error: signpending --online: no Tatum API key; set TATUM_API_KEY or pass --apiKey",
+            )
         })?;
         Some(ctx.tatum_client(key)?)
     } else {
