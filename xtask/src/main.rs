@@ -9,6 +9,7 @@
 mod demo;
 mod dist;
 mod image;
+mod procbench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -88,5 +89,8 @@ fn vectors(extra: &[String]) -> Result {
 
 /// The benchmarks (criterion, function level) and the whole-process ones.
 fn bench(extra: &[String]) -> Result {
+    if extra.first().map(String::as_str) == Some("daemon") {
+        return procbench::run(&extra[1..]);
+    }
     check(cargo().args(["bench", "--workspace"]).args(extra))
 }

@@ -26,11 +26,24 @@ pub struct CycleReport {
     pub failed: usize,
     /// A pending request or the error report failed.
     pub api_failed: bool,
+    pub elapsed: std::time::Duration,
 }
 
 impl CycleReport {
     pub fn anything_failed(&self) -> bool {
         self.failed > 0 || self.api_failed
+    }
+
+    pub fn log(&self, message: &str) {
+        tracing::info!(
+            pending = self.pending,
+            signed = self.signed,
+            rejected = self.rejected,
+            failed = self.failed,
+            api_failed = self.api_failed,
+            elapsed_ms = self.elapsed.as_secs_f64() * 1e3,
+            "{message}"
+        );
     }
 }
 
@@ -137,6 +150,14 @@ impl Worker {
     }
 
     pub async fn cycle(&mut self) -> CycleReport {
+        let started = Instant::now();
+        let mut report = self.cycle_inner().await;
+        report.elapsed = started.elapsed();
+        self.metrics.cycle_done(report.anything_failed());
+        report
+    }
+
+    async fn cycle_inner(&mut self) -> CycleReport {
         let mut report = CycleReport::default();
         self.refresh_store();
         let mut pending = Vec::new();
@@ -221,7 +242,6 @@ impl Worker {
                 }
             }
         }
-        self.metrics.cycle_done(report.anything_failed());
         report
     }
 

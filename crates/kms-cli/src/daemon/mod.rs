@@ -97,7 +97,7 @@ pub fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
 
         if opts.run_once {
             let report = worker.cycle().await;
-            tracing::info!(?report, "single run done");
+            report.log("single run done");
             return if report.anything_failed() {
                 Err(CliError::failure(format!(
                     "Error: the run had failures: {} transaction(s) failed{}",
@@ -112,7 +112,7 @@ pub fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
             let started = Instant::now();
             let report = worker.cycle().await;
             if report.pending > 0 || report.anything_failed() {
-                tracing::info!(?report, "cycle done");
+                report.log("cycle done");
             }
             if stop.load(Ordering::SeqCst) {
                 break;
