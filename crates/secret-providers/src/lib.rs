@@ -1,11 +1,34 @@
-//! Where the wallet password comes from. This crate holds the trait and the
-//! vocabulary; the five sources (environment, prompt, VGS, Azure Key Vault,
-//! AWS Secrets Manager) are built in the password-sources issue. Until then
-//! the CLI reads `TATUM_KMS_PASSWORD` or prompts itself, and refuses
-//! `--vgs`/`--azure`/`--aws` with a clear message.
+//! Where the wallet password comes from: `TATUM_KMS_PASSWORD`, a no-echo
+//! terminal prompt, a VGS alias, an Azure Key Vault secret or a key of an AWS
+//! Secrets Manager secret.
+//!
+//! Each source has a typed config. The library reads no environment itself:
+//! every config has a `from_lookup` constructor that knows the variable names
+//! and asks the caller's lookup (the process environment, a `.env` file, ...).
+//! Errors name the provider, what was asked and what came back, never the
+//! secret or the credentials.
+
+mod aws;
+mod azure;
+mod error;
+mod http;
+mod local;
+pub mod sigv4;
+mod vars;
+mod vgs;
+
+use std::fmt;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
+
+pub use aws::{AwsConfig, AwsCredentials, AwsProvider};
+pub use azure::{vault_url, AzureConfig, AzureCredential, AzureProvider};
+pub use error::{HttpFailure, Problem, ProviderError};
+pub use local::{
+    EnvConfig, EnvProvider, InteractiveConfig, InteractiveProvider, PASSWORD_VARIABLE,
+};
+pub use vgs::{VgsConfig, VgsProvider, DEFAULT_VGS_BASE_URL};
 
 /// The sources the original offers, selected by its flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,19 +45,51 @@ pub enum PasswordSource {
     Aws,
 }
 
-/// Why a password could not be had. Names the provider, what was asked and
-/// what came back; never the secret or the credentials.
-#[derive(Debug, thiserror::Error)]
-#[error("{provider}: {what}: {reason}")]
-pub struct ProviderError {
-    pub provider: &'static str,
-    pub what: String,
-    pub reason: String,
+impl PasswordSource {
+    /// The source when no `--vgs`/`--azure`/`--aws` flag is given: the
+    /// variable when it is set, else the prompt (which fails at once, naming
+    /// the variable, when there is no terminal).
+    pub fn local(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        match lookup(PASSWORD_VARIABLE) {
+            Some(value) if !value.is_empty() => Self::Env,
+            _ => Self::Interactive,
+        }
+    }
+}
+
+impl fmt::Display for PasswordSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Env => "environment",
+            Self::Interactive => "terminal prompt",
+            Self::Vgs => "VGS",
+            Self::Azure => "Azure Key Vault",
+            Self::Aws => "AWS Secrets Manager",
+        })
+    }
 }
 
 /// A place the password can be fetched from.
 #[async_trait]
 pub trait SecretProvider: Send + Sync {
     fn source(&self) -> PasswordSource;
+    /// What will be asked for, for logs: no secrets, no credentials.
+    fn describe(&self) -> String;
     async fn password(&self) -> Result<SecretString, ProviderError>;
+}
+
+/// The provider for `source`, configured from the caller's variables.
+pub fn provider_from_lookup(
+    source: PasswordSource,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Box<dyn SecretProvider>, ProviderError> {
+    Ok(match source {
+        PasswordSource::Env => Box::new(EnvProvider::new(EnvConfig::from_lookup(lookup)?)),
+        PasswordSource::Interactive => {
+            Box::new(InteractiveProvider::new(InteractiveConfig::default()))
+        }
+        PasswordSource::Vgs => Box::new(VgsProvider::new(VgsConfig::from_lookup(lookup)?)?),
+        PasswordSource::Azure => Box::new(AzureProvider::new(AzureConfig::from_lookup(lookup)?)?),
+        PasswordSource::Aws => Box::new(AwsProvider::new(AwsConfig::from_lookup(lookup)?)?),
+    })
 }

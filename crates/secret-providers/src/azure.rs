@@ -1,0 +1,278 @@
+//! Azure Key Vault, Get Secret (REST `api-version=7.4`), with a token for the
+//! vault's resource from Microsoft Entra ID (client credentials) or, without
+//! a client secret, from the instance's managed identity (IMDS).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Problem, ProviderError};
+use crate::http::{self, Answer, DEFAULT_TIMEOUT};
+use crate::vars::{http_url, join, Vars};
+use crate::{PasswordSource, SecretProvider};
+
+const SOURCE: PasswordSource = PasswordSource::Azure;
+const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+const DEFAULT_IMDS: &str = "http://169.254.169.254";
+const DEFAULT_API_VERSION: &str = "7.4";
+const IMDS_API_VERSION: &str = "2018-02-01";
+const PUBLIC_RESOURCE: &str = "https://vault.azure.net";
+
+#[derive(Debug, Clone)]
+pub enum AzureCredential {
+    /// An app registration's secret (`AZURE_CLIENT_SECRET` and friends).
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        client_secret: SecretString,
+    },
+    /// The VM's or container's identity; `client_id` picks a user-assigned one.
+    ManagedIdentity { client_id: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct AzureConfig {
+    pub vault_url: Url,
+    pub secret_name: String,
+    /// Empty: the latest version.
+    pub secret_version: String,
+    pub credential: AzureCredential,
+    pub authority_url: Url,
+    pub imds_url: Url,
+    pub api_version: String,
+    /// The token's audience, e.g. `https://vault.azure.net`.
+    pub resource: String,
+    pub timeout: Duration,
+}
+
+impl AzureConfig {
+    /// `TATUM_KMS_AZURE_VAULTURL`, `TATUM_KMS_AZURE_SECRETNAME`, optional
+    /// `TATUM_KMS_AZURE_SECRETVERSION`; credentials from
+    /// `TATUM_KMS_AZURE_TENANT_ID`/`_CLIENT_ID`/`_CLIENT_SECRET`, each falling
+    /// back to the `AZURE_*` name, else the managed identity; optional
+    /// `TATUM_KMS_AZURE_AUTHORITY_URL`, `_IMDS_URL`, `_API_VERSION`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
+        let vars = Vars(&lookup);
+        let read = || -> Result<Self, Problem> {
+            let vault_text = vars.require_text(&["TATUM_KMS_AZURE_VAULTURL"])?;
+            let vault_url = vault_url(&vault_text).map_err(|reason| Problem::InvalidSetting {
+                name: "TATUM_KMS_AZURE_VAULTURL",
+                reason,
+            })?;
+            let tenant = ["TATUM_KMS_AZURE_TENANT_ID", "AZURE_TENANT_ID"];
+            let client = ["TATUM_KMS_AZURE_CLIENT_ID", "AZURE_CLIENT_ID"];
+            let secret = ["TATUM_KMS_AZURE_CLIENT_SECRET", "AZURE_CLIENT_SECRET"];
+            let credential = match vars.secret(&secret) {
+                Some(client_secret) => AzureCredential::ClientSecret {
+                    tenant_id: vars.require_text(&tenant)?,
+                    client_id: vars.require_text(&client)?,
+                    client_secret,
+                },
+                None => AzureCredential::ManagedIdentity {
+                    client_id: vars.text(&client),
+                },
+            };
+            Ok(Self {
+                resource: resource_for(&vault_url),
+                vault_url,
+                secret_name: vars.require_text(&["TATUM_KMS_AZURE_SECRETNAME"])?,
+                secret_version: vars
+                    .text(&["TATUM_KMS_AZURE_SECRETVERSION"])
+                    .unwrap_or_default(),
+                credential,
+                authority_url: vars.url(&["TATUM_KMS_AZURE_AUTHORITY_URL"], DEFAULT_AUTHORITY)?,
+                imds_url: vars.url(&["TATUM_KMS_AZURE_IMDS_URL"], DEFAULT_IMDS)?,
+                api_version: vars
+                    .text(&["TATUM_KMS_AZURE_API_VERSION"])
+                    .unwrap_or_else(|| DEFAULT_API_VERSION.to_string()),
+                timeout: DEFAULT_TIMEOUT,
+            })
+        };
+        read().map_err(|p| ProviderError::setting(SOURCE, p))
+    }
+}
+
+/// The vault's base URL from what users write: a bare vault name (`my-kv`),
+/// a host (`my-kv.vault.azure.net`, as the original expected) or a URL.
+pub fn vault_url(text: &str) -> Result<Url, String> {
+    let text = text.trim();
+    let full = if text.contains("://") {
+        text.to_string()
+    } else if text.contains(['.', ':', '/']) {
+        format!("https://{text}")
+    } else {
+        format!("https://{text}.vault.azure.net")
+    };
+    http_url("TATUM_KMS_AZURE_VAULTURL", &full).map_err(|p| match p {
+        Problem::InvalidSetting { reason, .. } => reason,
+        other => other.to_string(),
+    })
+}
+
+/// Sovereign clouds have their own audience: `x.vault.azure.cn` wants
+/// `https://vault.azure.cn`. Hosts without `.vault.` (a local fake) get the
+/// public cloud's.
+fn resource_for(vault: &Url) -> String {
+    let host = vault.host_str().unwrap_or_default();
+    match host.find(".vault.") {
+        Some(at) => format!("https://vault.{}", &host[at + ".vault.".len()..]),
+        None => PUBLIC_RESOURCE.to_string(),
+    }
+}
+
+pub struct AzureProvider {
+    config: AzureConfig,
+    http: reqwest::Client,
+    /// The metadata endpoint is link-local: never through a proxy.
+    imds: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<SecretString>,
+}
+
+#[derive(Deserialize)]
+struct SecretBundle {
+    value: Option<SecretString>,
+}
+
+impl AzureProvider {
+    pub fn new(config: AzureConfig) -> Result<Self, ProviderError> {
+        let build = |proxy| {
+            http::client(config.timeout, proxy)
+                .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))
+        };
+        Ok(Self {
+            http: build(true)?,
+            imds: build(false)?,
+            config,
+        })
+    }
+
+    fn token_asked(&self) -> String {
+        let c = &self.config;
+        match &c.credential {
+            AzureCredential::ClientSecret {
+                tenant_id,
+                client_id,
+                ..
+            } => format!(
+                "token for client `{client_id}` of tenant `{tenant_id}` from {}",
+                c.authority_url
+            ),
+            AzureCredential::ManagedIdentity { client_id } => format!(
+                "managed-identity token{} from {} (no client secret set)",
+                client_id
+                    .as_ref()
+                    .map(|id| format!(" for client `{id}`"))
+                    .unwrap_or_default(),
+                c.imds_url
+            ),
+        }
+    }
+
+    async fn token(&self) -> Result<SecretString, Problem> {
+        let c = &self.config;
+        let (answer, scrub) = match &c.credential {
+            AzureCredential::ClientSecret {
+                tenant_id,
+                client_id,
+                client_secret,
+            } => {
+                let url = join(&c.authority_url, &[tenant_id, "oauth2", "v2.0", "token"]);
+                let scope = format!("{}/.default", c.resource);
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", client_secret.expose_secret()),
+                    ("scope", &scope),
+                ];
+                let answer = http::send(self.http.post(url).form(&form), c.timeout).await?;
+                (answer, Some(client_secret))
+            }
+            AzureCredential::ManagedIdentity { client_id } => {
+                let mut url = join(&c.imds_url, &["metadata", "identity", "oauth2", "token"]);
+                url.query_pairs_mut()
+                    .append_pair("api-version", IMDS_API_VERSION)
+                    .append_pair("resource", &c.resource);
+                if let Some(id) = client_id {
+                    url.query_pairs_mut().append_pair("client_id", id);
+                }
+                let request = self.imds.get(url).header("Metadata", "true");
+                (http::send(request, c.timeout).await?, None)
+            }
+        };
+        if !answer.is_success() {
+            let scrub: Vec<&str> = scrub.iter().map(|s| s.expose_secret()).collect();
+            return Err(Problem::Http(answer.failure(&scrub)));
+        }
+        let token: TokenAnswer = serde_json::from_slice(&answer.body)
+            .map_err(|_| Problem::Malformed("the token answer is not JSON".into()))?;
+        token
+            .access_token
+            .filter(|t| !t.expose_secret().is_empty())
+            .ok_or_else(|| Problem::Malformed("no `access_token` in the token answer".into()))
+    }
+
+    fn secret_asked(&self) -> String {
+        let c = &self.config;
+        let version = match c.secret_version.as_str() {
+            "" => "latest version".to_string(),
+            v => format!("version `{v}`"),
+        };
+        format!("secret `{}` ({version}) in {}", c.secret_name, c.vault_url)
+    }
+
+    async fn secret(&self, token: &SecretString) -> Result<SecretString, Problem> {
+        let c = &self.config;
+        let mut url = join(
+            &c.vault_url,
+            &["secrets", &c.secret_name, &c.secret_version],
+        );
+        url.query_pairs_mut()
+            .append_pair("api-version", &c.api_version);
+        let request = self.http.get(url).bearer_auth(token.expose_secret());
+        let answer: Answer = http::send(request, c.timeout).await?;
+        if !answer.is_success() {
+            let failure = answer.failure(&[token.expose_secret()]);
+            return Err(match failure.status {
+                404 => Problem::NotFound(failure),
+                _ => Problem::Http(failure),
+            });
+        }
+        let bundle: SecretBundle = serde_json::from_slice(&answer.body)
+            .map_err(|_| Problem::Malformed("not a Key Vault secret bundle".into()))?;
+        let value = bundle
+            .value
+            .ok_or_else(|| Problem::Malformed("no `value` in the secret bundle".into()))?;
+        if value.expose_secret().is_empty() {
+            return Err(Problem::EmptyValue);
+        }
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl SecretProvider for AzureProvider {
+    fn source(&self) -> PasswordSource {
+        SOURCE
+    }
+
+    fn describe(&self) -> String {
+        self.secret_asked()
+    }
+
+    async fn password(&self) -> Result<SecretString, ProviderError> {
+        let token = self
+            .token()
+            .await
+            .map_err(|p| ProviderError::new(SOURCE, self.token_asked(), p))?;
+        self.secret(&token)
+            .await
+            .map_err(|p| ProviderError::new(SOURCE, self.secret_asked(), p))
+    }
+}

@@ -1,0 +1,113 @@
+//! VGS Vault API v1: `GET {base}/aliases/{alias}` with HTTP Basic auth,
+//! answer `{"data":[{"value": ...}]}`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Problem, ProviderError};
+use crate::http::{self, DEFAULT_TIMEOUT};
+use crate::vars::{join, Vars};
+use crate::{PasswordSource, SecretProvider};
+
+pub const DEFAULT_VGS_BASE_URL: &str = "https://api.live.verygoodvault.com";
+
+const SOURCE: PasswordSource = PasswordSource::Vgs;
+
+#[derive(Debug, Clone)]
+pub struct VgsConfig {
+    /// Live (the default), `https://api.live-eu-1.verygoodvault.com`,
+    /// `https://api.sandbox.verygoodvault.com`, ...
+    pub base_url: Url,
+    pub username: SecretString,
+    pub password: SecretString,
+    pub alias: String,
+    pub timeout: Duration,
+}
+
+impl VgsConfig {
+    /// `TATUM_KMS_VGS_USERNAME`, `TATUM_KMS_VGS_PASSWORD`, `TATUM_KMS_VGS_ALIAS`,
+    /// optional `TATUM_KMS_VGS_BASE_URL`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
+        let vars = Vars(&lookup);
+        let read = || -> Result<Self, Problem> {
+            Ok(Self {
+                base_url: vars.url(&["TATUM_KMS_VGS_BASE_URL"], DEFAULT_VGS_BASE_URL)?,
+                username: vars.require_secret(&["TATUM_KMS_VGS_USERNAME"])?,
+                password: vars.require_secret(&["TATUM_KMS_VGS_PASSWORD"])?,
+                alias: vars.require_text(&["TATUM_KMS_VGS_ALIAS"])?,
+                timeout: DEFAULT_TIMEOUT,
+            })
+        };
+        read().map_err(|p| ProviderError::setting(SOURCE, p))
+    }
+}
+
+pub struct VgsProvider {
+    config: VgsConfig,
+    http: reqwest::Client,
+}
+
+impl VgsProvider {
+    pub fn new(config: VgsConfig) -> Result<Self, ProviderError> {
+        let http = http::client(config.timeout, true)
+            .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))?;
+        Ok(Self { config, http })
+    }
+
+    async fn fetch(&self) -> Result<SecretString, Problem> {
+        let c = &self.config;
+        let url = join(&c.base_url, &["aliases", &c.alias]);
+        let request = self
+            .http
+            .get(url)
+            .basic_auth(c.username.expose_secret(), Some(c.password.expose_secret()));
+        let answer = http::send(request, c.timeout).await?;
+        if !answer.is_success() {
+            let failure = answer.failure(&[c.username.expose_secret(), c.password.expose_secret()]);
+            return Err(match failure.status {
+                404 => Problem::NotFound(failure),
+                _ => Problem::Http(failure),
+            });
+        }
+        #[derive(Deserialize)]
+        struct Reveal {
+            data: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            value: Option<SecretString>,
+        }
+        // Never quote the parse error: it could hold part of the secret.
+        let reveal: Reveal = serde_json::from_slice(&answer.body)
+            .map_err(|_| Problem::Malformed("not the VGS `{\"data\": [...]}` shape".into()))?;
+        let entry = reveal.data.into_iter().next().ok_or(Problem::EmptyValue)?;
+        let value = entry
+            .value
+            .ok_or_else(|| Problem::Malformed("no `value` in `data[0]`".into()))?;
+        if value.expose_secret().is_empty() {
+            return Err(Problem::EmptyValue);
+        }
+        Ok(value)
+    }
+}
+
+#[async_trait]
+impl SecretProvider for VgsProvider {
+    fn source(&self) -> PasswordSource {
+        SOURCE
+    }
+
+    fn describe(&self) -> String {
+        format!("alias `{}` at {}", self.config.alias, self.config.base_url)
+    }
+
+    async fn password(&self) -> Result<SecretString, ProviderError> {
+        self.fetch()
+            .await
+            .map_err(|p| ProviderError::new(SOURCE, self.describe(), p))
+    }
+}
