@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use kms_secret_providers::PasswordSource;
+use kms_secret_providers::{provider_from_lookup, PasswordSource, Problem, ProviderError};
 use kms_tatum_client::{ClientConfig, TatumClient};
 use kms_vault::{KdfParams, Vault};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,7 +12,6 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::cli::Global;
 use crate::env::{home, Env};
 use crate::error::CliError;
-use crate::secret_input::prompt_password;
 
 /// The variable the password is read from, named in every message about it.
 pub const PASSWORD_VAR: &str = "TATUM_KMS_PASSWORD";
@@ -83,10 +82,8 @@ impl Context {
             PasswordSource::Azure
         } else if g.vgs {
             PasswordSource::Vgs
-        } else if self.var(PASSWORD_VAR).is_some() {
-            PasswordSource::Env
         } else {
-            PasswordSource::Interactive
+            PasswordSource::local(|name| self.var(name))
         }
     }
 
@@ -121,31 +118,20 @@ impl Context {
         Ok(params)
     }
 
-    /// The store's password. The one place that knows where it comes from.
+    /// The store's password. The one place that knows where it comes from:
+    /// the source chosen by the flags, configured from the settings.
     pub fn password(&self) -> Result<SecretString, CliError> {
-        match self.password_source() {
-            PasswordSource::Env => Ok(SecretString::from(
-                self.var(PASSWORD_VAR).unwrap_or_default(),
-            )),
-            PasswordSource::Interactive => {
-                match prompt_password("Enter password to decrypt wallet store:")? {
-                    Some(p) => Ok(p),
-                    None => Err(CliError::usage(format!(
-                        "Error: no password: set {PASSWORD_VAR} (environment or .env file), or run on a terminal to be asked"
-                    ))),
-                }
-            }
-            cloud => {
-                let flag = match cloud {
-                    PasswordSource::Aws => "--aws",
-                    PasswordSource::Azure => "--azure",
-                    _ => "--vgs",
-                };
-                Err(CliError::failure(format!(
-                    "Error: {flag}: this build cannot fetch the password from there yet; set {PASSWORD_VAR} instead"
-                )))
-            }
-        }
+        let source = self.password_source();
+        let provider =
+            provider_from_lookup(source, |name| self.var(name)).map_err(provider_error)?;
+        tracing::debug!(source = %source, asking = %provider.describe(), "getting the wallet password");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::failure(format!("Error: starting the async runtime: {e}")))?;
+        runtime
+            .block_on(provider.password())
+            .map_err(provider_error)
     }
 
     /// Opens the store to read it (a missing file is an empty store).
@@ -168,5 +154,17 @@ impl Context {
             )));
         }
         Ok(vault)
+    }
+}
+
+/// Missing or invalid settings and no terminal are usage errors (exit 2);
+/// a source that answered badly is a failure (exit 1).
+fn provider_error(e: ProviderError) -> CliError {
+    let message = format!("Error: {e}");
+    match e.problem {
+        Problem::MissingSetting(_) | Problem::InvalidSetting { .. } | Problem::NoTerminal(_) => {
+            CliError::usage(message)
+        }
+        _ => CliError::failure(message),
     }
 }

@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kms_approval::Approver;
+use kms_approval::{Approver, HttpApprover, HttpApproverConfig, Method};
 use kms_core::Chain;
 use kms_vault::Vault;
+use secrecy::SecretString;
 
-use crate::cli::DaemonArgs;
+use crate::cli::{DaemonArgs, ExternalUrlMethod};
 use crate::context::Context;
 use crate::error::CliError;
 use cycle::Worker;
@@ -161,13 +162,25 @@ fn watch_signals(stop: Arc<AtomicBool>, wake: Arc<tokio::sync::Notify>) {
     });
 }
 
-/// `--externalUrl`: the approval service, asked before every signature.
+/// `--externalUrl`: the approval service, asked before every signature;
+/// `TATUM_KMS_APPROVAL_SECRET` turns on signed requests and answers.
 fn approver(opts: &DaemonArgs, ctx: &Context) -> Result<Option<Arc<dyn Approver>>, CliError> {
-    let Some(_url) = &opts.external_url else {
+    let Some(url) = &opts.external_url else {
         return Ok(None);
     };
-    let _ = ctx;
-    Err(CliError::failure(
-        "Error: --externalUrl: the approval client is not wired in yet",
-    ))
+    let secret = ctx.var("TATUM_KMS_APPROVAL_SECRET").map(SecretString::from);
+    if secret.is_none() {
+        tracing::info!("TATUM_KMS_APPROVAL_SECRET is not set: approval requests and answers are not signed (docs/approval.md)");
+    }
+    let approver = HttpApprover::new(HttpApproverConfig {
+        url: url.trim_end_matches('/').to_string(),
+        method: match opts.external_url_method {
+            ExternalUrlMethod::Get => Method::Get,
+            ExternalUrlMethod::Post => Method::Post,
+        },
+        timeout: Duration::from_secs_f64(opts.external_url_timeout),
+        secret,
+    })
+    .map_err(|e| CliError::usage(format!("Error: --externalUrl: {e}")))?;
+    Ok(Some(Arc::new(approver)))
 }
