@@ -1,5 +1,6 @@
 //! Test helpers shared by the KMS crates.
 
+pub mod moto;
 pub mod replay;
 
 use std::path::PathBuf;
