@@ -8,6 +8,7 @@ mod egld;
 mod sol;
 mod xlm;
 mod xrp;
+mod xrp_codec;
 
 pub(crate) use ada::ADA;
 pub(crate) use algo::ALGO;

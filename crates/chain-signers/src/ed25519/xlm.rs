@@ -2,8 +2,11 @@
 //! (`G…` public key, `S…` seed): base32 of version ‖ payload ‖ CRC16-XModem (LE).
 
 use async_trait::async_trait;
+use base64::Engine;
+use ed25519_dalek::Signer as _;
 use kms_core::{Chain, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
@@ -92,10 +95,60 @@ impl Signer for Xlm {
         ))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XLM,
-            "signing (not built yet)",
+    /// The Tatum API sends the unsigned `TransactionEnvelope` (v1, type
+    /// `ENVELOPE_TYPE_TX`) as base64 XDR. The signature is over
+    /// SHA-256(SHA-256(network passphrase) ‖ ENVELOPE_TYPE_TX ‖ Transaction);
+    /// the output is the envelope with one `DecoratedSignature` (the public
+    /// key's last 4 bytes as hint, then the 64-byte signature), as base64 XDR.
+    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        let bad = |reason: &str| SignerError::tx(Chain::XLM, reason);
+        let envelope = base64::engine::general_purpose::STANDARD
+            .decode(input.pending.serialized_transaction.trim())
+            .map_err(|_| bad("serializedTransaction is not base64"))?;
+        // Envelope = type (4) ‖ Transaction ‖ signatures (count (4) ‖ ...).
+        // An unsigned envelope ends with a zero count, preceded by the
+        // Transaction's own `ext` (a zero union discriminant in v1).
+        if envelope.len() < 16 || envelope.len() % 4 != 0 {
+            return Err(bad("serializedTransaction is not a transaction envelope"));
+        }
+        if envelope[..4] != ENVELOPE_TYPE_TX {
+            return Err(bad(
+                "only v1 transaction envelopes (ENVELOPE_TYPE_TX) are signed; v0 and fee-bump envelopes are not",
+            ));
+        }
+        let (body, count) = envelope.split_at(envelope.len() - 4);
+        if count != [0, 0, 0, 0] || body[body.len() - 4..] != [0, 0, 0, 0] {
+            return Err(bad("the envelope already carries signatures"));
+        }
+        let transaction = &body[4..];
+        let key = input.keys.first().ok_or_else(|| SignerError::MissingKey {
+            chain: Chain::XLM,
+            reason: "no secret was resolved for this transaction".into(),
+        })?;
+        let signing = signing_key(key.expose_secret())?;
+        let passphrase = if input.testnet {
+            TESTNET_PASSPHRASE
+        } else {
+            PUBLIC_PASSPHRASE
+        };
+        let mut payload = Sha256::new();
+        payload.update(Sha256::digest(passphrase.as_bytes()));
+        payload.update(ENVELOPE_TYPE_TX);
+        payload.update(transaction);
+        let signature = signing.sign(&payload.finalize());
+        let public = signing.verifying_key().to_bytes();
+
+        let mut signed = body.to_vec();
+        signed.extend_from_slice(&1u32.to_be_bytes());
+        signed.extend_from_slice(&public[28..]);
+        signed.extend_from_slice(&64u32.to_be_bytes());
+        signed.extend_from_slice(&signature.to_bytes());
+        Ok(SignedTx::plain(
+            base64::engine::general_purpose::STANDARD.encode(signed),
         ))
     }
 }
+
+const ENVELOPE_TYPE_TX: [u8; 4] = [0, 0, 0, 2];
+const PUBLIC_PASSPHRASE: &str = "Public Global Stellar Network ; September 2015";
+const TESTNET_PASSPHRASE: &str = "Test SDF Network ; September 2015";

@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
+use super::xrp_codec;
 use crate::secp_hd::secp;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
@@ -150,11 +151,57 @@ impl Signer for Xrp {
         Ok(address(&key_from_secret(key.expose_secret())?.public_key()))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XRP,
-            "signing (not built yet)",
-        ))
+    /// The Tatum API sends xrpl.js' transaction JSON, complete (Fee,
+    /// Sequence, LastLedgerSequence). As xrpl.js' `Wallet.sign`: add
+    /// `SigningPubKey`, sign `STX\0` ‖ the binary form (ed25519 signs it
+    /// whole; secp256k1 its SHA-512-half, DER), add `TxnSignature`; the
+    /// output is the binary form as uppercase hex (`tx_blob`).
+    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        let mut tx: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&input.pending.serialized_transaction).map_err(|e| {
+                SignerError::tx(
+                    Chain::XRP,
+                    format!("serializedTransaction is not a JSON object: {e}"),
+                )
+            })?;
+        if tx.contains_key("TxnSignature") || tx.contains_key("Signers") {
+            return Err(SignerError::tx(
+                Chain::XRP,
+                "the transaction is already signed",
+            ));
+        }
+        let secret = input.keys.first().ok_or_else(|| SignerError::MissingKey {
+            chain: Chain::XRP,
+            reason: "no secret was resolved for this transaction".into(),
+        })?;
+        let key = key_from_secret(secret.expose_secret())?;
+        let public = key.public_key();
+        let ours = address(&public);
+        if tx.get("Account").and_then(|a| a.as_str()) != Some(ours.as_str()) {
+            return Err(SignerError::tx(
+                Chain::XRP,
+                format!("Account is not {ours}, the address of the stored secret"),
+            ));
+        }
+        tx.insert("SigningPubKey".into(), hex::encode_upper(public).into());
+        let mut message = b"STX\0".to_vec();
+        message.extend_from_slice(&xrp_codec::serialize(&tx, &["TxnSignature"])?);
+        let signature = match &key {
+            XrpKey::Ed25519(k) => {
+                use ed25519_dalek::Signer as _;
+                k.sign(&message).to_bytes().to_vec()
+            }
+            XrpKey::Secp256k1(k) => {
+                let digest = sha512_half(&[&message]);
+                let msg = bitcoin::secp256k1::Message::from_digest(*digest);
+                secp().sign_ecdsa(&msg, k).serialize_der().to_vec()
+            }
+        };
+        tx.insert("TxnSignature".into(), hex::encode_upper(signature).into());
+        Ok(SignedTx::plain(hex::encode_upper(xrp_codec::serialize(
+            &tx,
+            &[],
+        )?)))
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod celo;
 mod tx;
+mod vet;
 
 use bitcoin::secp256k1::PublicKey;
 use kms_core::Chain;
@@ -89,4 +90,4 @@ pub(crate) static KLAY: AccountChain = evm(Chain::KLAY, 8217, address_0x, Some(&
 pub(crate) static ONE: AccountChain = evm(Chain::ONE, 1023, address_0x, Some(&ONE_SIGNING));
 pub(crate) static XDC: AccountChain = evm(Chain::XDC, 550, address_xdc, Some(&XDC_SIGNING));
 pub(crate) static KCS: AccountChain = evm(Chain::KCS, 60, address_0x, Some(&KCS_SIGNING));
-pub(crate) static VET: AccountChain = evm(Chain::VET, 818, address_0x, None);
+pub(crate) static VET: AccountChain = evm(Chain::VET, 818, address_0x, Some(&vet::VET_SIGNING));

@@ -1,0 +1,111 @@
+//! The signing vectors of VET, XRP, XLM, ALGO, SOL and EGLD (outputs of the
+//! original SDK), with the network facts it fetched replayed from the
+//! vectors' recorded requests: same requests, in the same order, and exactly
+//! the `txData` the original handed to the Tatum API.
+
+use kms_chain_signers::{signer, SignInput};
+use kms_core::{Chain, PendingTransaction};
+use kms_test_support::replay::Replay;
+use secrecy::SecretString;
+use serde_json::Value;
+
+fn vector(name: &str) -> Value {
+    let file = kms_test_support::load_vectors("signing.json");
+    file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+        .clone()
+}
+
+/// Signs a vector as the daemon does (prepare, sign, submit) and returns
+/// what would be posted to the broadcast endpoint, and the requests made.
+async fn sign_vector(v: &Value) -> (String, Vec<String>) {
+    let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
+    let pending: PendingTransaction =
+        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+    let keys: Vec<SecretString> = v["signingKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let text = k.get("secret").or_else(|| k.get("privateKey")).unwrap();
+            SecretString::from(text.as_str().unwrap().to_string())
+        })
+        .collect();
+    let input = SignInput {
+        pending: &pending,
+        testnet: v["testnet"].as_bool().unwrap(),
+        keys: &keys,
+        mnemonic: None,
+    };
+    let api = Replay::new(&v["sdkRequests"]);
+    let s = signer(chain);
+    let name = v["name"].as_str().unwrap();
+    let prepared = s
+        .prepare(&input, &api)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let signed = s
+        .sign(&input, &prepared)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let tx_data = s
+        .submit(signed, &api)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    (tx_data, api.asked())
+}
+
+fn recorded(v: &Value) -> Vec<String> {
+    v["sdkRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["url"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+async fn check(name: &str) {
+    let v = vector(name);
+    let (tx_data, asked) = sign_vector(&v).await;
+    assert_eq!(tx_data, v["expectedTxData"].as_str().unwrap(), "{name}");
+    assert_eq!(asked, recorded(&v), "{name}: requests");
+}
+
+#[tokio::test]
+async fn vet_as_the_original() {
+    check("vet-mainnet-native").await;
+}
+
+#[tokio::test]
+async fn xrp_as_the_original() {
+    check("xrp-payment-ed25519").await;
+}
+
+#[tokio::test]
+async fn xlm_as_the_original() {
+    check("xlm-mainnet-payment").await;
+}
+
+#[tokio::test]
+async fn algo_as_the_original() {
+    check("algo-mainnet-payment").await;
+}
+
+#[tokio::test]
+async fn sol_as_the_original() {
+    check("sol-mainnet-transfer").await;
+}
+
+#[tokio::test]
+async fn egld_as_the_original() {
+    check("egld-mainnet-transfer").await;
+}
