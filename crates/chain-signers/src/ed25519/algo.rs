@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512_256};
 use zeroize::Zeroizing;
 
+use super::algo_tx;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
 pub(crate) struct Algo;
@@ -81,10 +82,29 @@ impl Signer for Algo {
         ))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::ALGO,
-            "signing (not built yet)",
-        ))
+    /// ed25519 over `TX` ‖ the canonical msgpack of the transaction; the
+    /// output is the hex of the msgpack `{sig, txn}`.
+    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        let (txn, sender) = algo_tx::txn(&input.pending.serialized_transaction)?;
+        let secret = input.keys.first().ok_or_else(|| SignerError::MissingKey {
+            chain: Chain::ALGO,
+            reason: "no secret was resolved for this transaction".into(),
+        })?;
+        let key = signing_key(secret.expose_secret())?;
+        if key.verifying_key().as_bytes() != &sender {
+            return Err(SignerError::tx(
+                Chain::ALGO,
+                format!(
+                    "from is {}, not the address of the stored secret",
+                    address(&sender)
+                ),
+            ));
+        }
+        let mut message = b"TX".to_vec();
+        txn.write(&mut message);
+        let signature = ed25519_dalek::Signer::sign(&key, &message).to_bytes();
+        Ok(SignedTx::plain(hex::encode(algo_tx::signed(
+            &txn, &signature,
+        ))))
     }
 }

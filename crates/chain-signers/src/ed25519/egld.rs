@@ -5,9 +5,11 @@
 //! takes the mnemonic in place of an xpub; so does ours.
 
 use async_trait::async_trait;
+use base64::Engine;
 use bech32::{Bech32, Hrp};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Service, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::Slip10Node;
@@ -92,22 +94,197 @@ impl Signer for Egld {
         _testnet: bool,
         key: &SecretString,
     ) -> Result<String, SignerError> {
-        let text = key.expose_secret().trim();
-        let bytes = Zeroizing::new(
-            hex::decode(text).map_err(|_| SignerError::key(Chain::EGLD, "not hexadecimal"))?,
-        );
-        let seed: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| SignerError::key(Chain::EGLD, "expected 64 hexadecimal characters"))?;
-        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-        Ok(address(signing.verifying_key().as_bytes()))
+        Ok(address(signing_key(key)?.verifying_key().as_bytes()))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::EGLD,
-            "signing (not built yet)",
+    /// What erdjs fetched through the Tatum API's Elrond gateway: the
+    /// network config (gas price, chain id, version), the sender's nonce,
+    /// and the gas the transaction costs. The JSON's own gasPrice and
+    /// gasLimit were ignored by the original, and are here.
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        let tx = EgldTx::parse(&input.pending.serialized_transaction)?;
+        let sender = match &tx.from {
+            Some(from) => from.clone(),
+            None => address(first_key(input)?.verifying_key().as_bytes()),
+        };
+        let config_path = format!("{GATEWAY}/network/config");
+        let config = api
+            .call(ApiRequest::get(Service::Tatum, &config_path))
+            .await?;
+        let config = &config["data"]["config"];
+        let gas_price = config["erd_min_gas_price"]
+            .as_u64()
+            .unwrap_or(1_000_000_000);
+        let chain_id = config["erd_chain_id"]
+            .as_str()
+            .ok_or_else(|| network(&config_path, "no erd_chain_id"))?
+            .to_string();
+        let version = config["erd_min_transaction_version"].as_u64().unwrap_or(1);
+        let nonce_path = format!("{GATEWAY}/address/{sender}/nonce");
+        let nonce = api
+            .call(ApiRequest::get(Service::Tatum, &nonce_path))
+            .await?["data"]["nonce"]
+            .as_u64()
+            .ok_or_else(|| network(&nonce_path, "no data.nonce"))?;
+        let mut fields = json!({
+            "nonce": nonce,
+            "value": tx.value,
+            "receiver": tx.to,
+            "sender": sender,
+            "gasPrice": gas_price,
+            "gasLimit": 0,
+        });
+        if let Some(data) = &tx.data {
+            fields["data"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
+        }
+        fields["chainID"] = json!(chain_id);
+        fields["version"] = json!(version);
+        let cost_path = format!("{GATEWAY}/transaction/cost");
+        let gas_limit = api
+            .call(ApiRequest::post(Service::Tatum, &cost_path, fields.clone()))
+            .await?["data"]["txGasUnits"]
+            .as_u64()
+            .ok_or_else(|| network(&cost_path, "no data.txGasUnits"))?;
+        fields["gasLimit"] = json!(gas_limit);
+        let serde_json::Value::Object(map) = fields else {
+            unreachable!("built as an object")
+        };
+        Ok(Prepared(map))
+    }
+
+    /// ed25519 over the UTF-8 of `JSON.stringify` of the transaction in
+    /// erdjs' field order; the output is that object with `signature` (hex).
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        EgldTx::parse(&input.pending.serialized_transaction)?;
+        let key = first_key(input)?;
+        let mut tx = serde_json::Map::new();
+        for name in [
+            "nonce", "value", "receiver", "sender", "gasPrice", "gasLimit", "data", "chainID",
+            "version",
+        ] {
+            match prepared.0.get(name) {
+                Some(v) => {
+                    tx.insert(name.to_string(), v.clone());
+                }
+                None if name == "data" => {}
+                None => {
+                    return Err(network(
+                        "the Elrond gateway",
+                        &format!("{name} was not fetched"),
+                    ))
+                }
+            }
+        }
+        if tx["sender"].as_str() != Some(address(key.verifying_key().as_bytes()).as_str()) {
+            return Err(SignerError::tx(
+                Chain::EGLD,
+                "from is not the address of the stored key",
+            ));
+        }
+        let payload = serde_json::to_string(&tx).expect("a JSON map serializes");
+        let signature = ed25519_dalek::Signer::sign(&key, payload.as_bytes());
+        tx.insert("signature".into(), json!(hex::encode(signature.to_bytes())));
+        Ok(SignedTx::plain(
+            serde_json::to_string(&tx).expect("a JSON map serializes"),
         ))
     }
+}
+
+/// The Tatum API's Elrond gateway.
+const GATEWAY: &str = "/v3/egld/node/{apiKey}";
+
+fn network(path: &str, reason: &str) -> SignerError {
+    SignerError::Network {
+        chain: Chain::EGLD,
+        reason: format!("{path}: {reason}"),
+    }
+}
+
+fn signing_key(key: &SecretString) -> Result<ed25519_dalek::SigningKey, SignerError> {
+    let bytes = Zeroizing::new(
+        hex::decode(key.expose_secret().trim())
+            .map_err(|_| SignerError::key(Chain::EGLD, "not hexadecimal"))?,
+    );
+    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| SignerError::key(Chain::EGLD, "expected 64 hexadecimal characters"))?,
+    );
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
+fn first_key(input: &SignInput<'_>) -> Result<ed25519_dalek::SigningKey, SignerError> {
+    let key = input.keys.first().ok_or_else(|| SignerError::MissingKey {
+        chain: Chain::EGLD,
+        reason: "no private key was resolved for this transaction".into(),
+    })?;
+    signing_key(key)
+}
+
+/// The transaction JSON the Tatum API sends.
+struct EgldTx {
+    from: Option<String>,
+    to: String,
+    /// In the smallest unit (10^-18 EGLD), as a decimal string.
+    value: String,
+    data: Option<String>,
+}
+
+impl EgldTx {
+    fn parse(text: &str) -> Result<EgldTx, SignerError> {
+        let bad = |reason: String| SignerError::tx(Chain::EGLD, reason);
+        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| bad(format!("serializedTransaction is not a JSON object: {e}")))?;
+        let text_field = |name: &str| {
+            json.get(name)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let to = text_field("to")
+            .ok_or_else(|| bad("to is missing".into()))?
+            .to_string();
+        // The original signed "NaN" when value was missing (ESDT transfers):
+        // a transaction the network refuses. No value is 0 EGLD.
+        let value = match json.get("value") {
+            None | Some(serde_json::Value::Null) => "0".to_string(),
+            Some(serde_json::Value::String(s)) => {
+                atto(s).ok_or_else(|| bad(format!("value '{s}' is not an EGLD amount")))?
+            }
+            Some(serde_json::Value::Number(n)) => atto(&n.to_string())
+                .ok_or_else(|| bad(format!("value {n} is not an EGLD amount")))?,
+            Some(_) => return Err(bad("value must be a decimal string".into())),
+        };
+        Ok(EgldTx {
+            from: text_field("from").map(String::from),
+            to,
+            value,
+            data: text_field("data").map(String::from),
+        })
+    }
+}
+
+/// An EGLD decimal amount in 10^-18 units, as `BigNumber(value) × 1e18`
+/// wrote it (negative amounts became 0). `None` for anything else.
+fn atto(text: &str) -> Option<String> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('-') {
+        return atto(rest).map(|_| "0".to_string());
+    }
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if int.is_empty() && frac.is_empty()
+        || frac.len() > 18
+        || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let int: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac: u128 = format!("{frac:0<18}").parse().ok()?;
+    int.checked_mul(1_000_000_000_000_000_000)?
+        .checked_add(frac)
+        .map(|v| v.to_string())
 }

@@ -4,8 +4,10 @@
 
 mod ada;
 mod algo;
+mod algo_tx;
 mod egld;
 mod sol;
+mod sol_message;
 mod xlm;
 mod xrp;
 mod xrp_codec;

@@ -6,11 +6,14 @@
 //! index 0 is the stored key.
 
 use async_trait::async_trait;
-use kms_core::{Chain, WalletEntry};
+use base64::Engine;
+use kms_core::api::rpc_result;
+use kms_core::{ApiRequest, Chain, ChainApi, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::Slip10Node;
+use super::{sol_message, Slip10Node};
 use crate::mnemonic::GivenOrFresh;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
@@ -112,10 +115,164 @@ impl Signer for Sol {
         Ok(bs58::encode(signing.verifying_key().as_bytes()).into_string())
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::SOL,
-            "signing (not built yet)",
-        ))
+    /// The blockhash the original's SDK fetched before signing.
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        SolTx::parse(&input.pending.serialized_transaction)?;
+        let answer = api
+            .call(ApiRequest::json_rpc(
+                NODE,
+                "getLatestBlockhash",
+                json!([{"commitment": "finalized"}]),
+            ))
+            .await?;
+        let result = rpc_result(NODE, answer)?;
+        let blockhash = result["value"]["blockhash"]
+            .as_str()
+            .ok_or_else(|| network("getLatestBlockhash answered no value.blockhash"))?;
+        let mut facts = serde_json::Map::new();
+        facts.insert("blockhash".into(), json!(blockhash));
+        Ok(Prepared(facts))
+    }
+
+    /// The Tatum API sends `{"txData": <hex of a legacy message>, "mintPK"?}`.
+    /// As web3.js: the message compiled again with the fresh blockhash, signed
+    /// by every required signer (the wallets' keys and `mintPK`). `tx_data` is
+    /// the first signature (the transaction id), `node_submission` the wire
+    /// transaction (base64) that [`Signer::submit`] sends.
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        let tx = SolTx::parse(&input.pending.serialized_transaction)?;
+        let blockhash: [u8; 32] = prepared
+            .0
+            .get("blockhash")
+            .and_then(|b| b.as_str())
+            .and_then(|b| bs58::decode(b).into_vec().ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| network("no recent blockhash was fetched"))?;
+        let mut keys = Vec::new();
+        for k in input.keys {
+            let key = parse_secret(k.expose_secret())?;
+            if !keys
+                .iter()
+                .any(|x: &ed25519_dalek::SigningKey| x.verifying_key() == key.verifying_key())
+            {
+                keys.push(key);
+            }
+        }
+        if let Some(mint) = &tx.mint {
+            keys.push(parse_secret(mint.expose_secret())?);
+        }
+        let publics: Vec<[u8; 32]> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+        let (message, required) = tx.message.compile(&blockhash, &publics)?;
+        let mut signatures = Vec::with_capacity(required.len());
+        for signer in &required {
+            let key = keys
+                .iter()
+                .find(|k| k.verifying_key().as_bytes() == signer)
+                .ok_or_else(|| {
+                    SignerError::tx(
+                        Chain::SOL,
+                        format!(
+                            "the message needs a signature of {}, which no stored key holds",
+                            sol_message::base58(signer)
+                        ),
+                    )
+                })?;
+            signatures.push(ed25519_dalek::Signer::sign(key, &message).to_bytes());
+        }
+        Ok(SignedTx {
+            tx_data: sol_message::base58(&signatures[0]),
+            node_submission: Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(sol_message::wire(&signatures, &message)),
+            ),
+        })
+    }
+
+    /// As the original's SDK: `sendTransaction` through the Tatum API's node
+    /// gateway, then `getTransaction` until the node has it confirmed; the
+    /// id the node answered is what is posted to `/v3/solana/broadcast`.
+    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<String, SignerError> {
+        let Some(wire) = signed.node_submission else {
+            return Ok(signed.tx_data);
+        };
+        let answer = api
+            .call(ApiRequest::json_rpc(
+                NODE,
+                "sendTransaction",
+                json!([wire, {"encoding": "base64", "preflightCommitment": "confirmed"}]),
+            ))
+            .await?;
+        let tx_id = rpc_result(NODE, answer)?
+            .as_str()
+            .ok_or_else(|| network("sendTransaction answered no transaction id"))?
+            .to_string();
+        for attempt in 1..=CONFIRM_POLLS {
+            let answer = api
+                .call(ApiRequest::json_rpc(
+                    NODE,
+                    "getTransaction",
+                    json!([tx_id, {"commitment": "confirmed"}]),
+                ))
+                .await?;
+            let result = rpc_result(NODE, answer)?;
+            if !result.is_null() {
+                return match result["meta"]["err"].clone() {
+                    serde_json::Value::Null => Ok(tx_id),
+                    err => Err(network(&format!(
+                        "transaction {tx_id} failed on chain: {err}"
+                    ))),
+                };
+            }
+            if attempt < CONFIRM_POLLS {
+                tokio::time::sleep(std::time::Duration::from_secs(attempt as u64)).await;
+            }
+        }
+        Err(network(&format!(
+            "transaction {tx_id} was sent but not confirmed after {CONFIRM_POLLS} checks"
+        )))
+    }
+}
+
+/// The Tatum API's Solana JSON-RPC gateway.
+const NODE: &str = "/v3/blockchain/node/SOL/{apiKey}";
+/// How often the original's SDK asked for the sent transaction.
+const CONFIRM_POLLS: u32 = 9;
+
+fn network(reason: &str) -> SignerError {
+    SignerError::Network {
+        chain: Chain::SOL,
+        reason: reason.to_string(),
+    }
+}
+
+/// What the Tatum API sends for SOL.
+struct SolTx {
+    message: sol_message::Message,
+    /// The new mint account's key, for token and NFT deployments.
+    mint: Option<SecretString>,
+}
+
+impl SolTx {
+    fn parse(text: &str) -> Result<SolTx, SignerError> {
+        let bad = |reason: String| SignerError::tx(Chain::SOL, reason);
+        let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| bad(format!("serializedTransaction is not a JSON object: {e}")))?;
+        let hex_message = json
+            .get("txData")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("txData is missing".into()))?;
+        let bytes = hex::decode(hex_message).map_err(|_| bad("txData is not hex".into()))?;
+        Ok(SolTx {
+            message: sol_message::Message::parse(&bytes)?,
+            mint: json
+                .get("mintPK")
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretString::from(s.to_string())),
+        })
     }
 }

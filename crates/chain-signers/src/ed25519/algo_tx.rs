@@ -1,0 +1,208 @@
+//! Algorand transactions as the Tatum API sends them — `JSON.stringify` of
+//! an algosdk 1.16 `Transaction` (addresses as `{publicKey: {"0": b0, …}}`,
+//! byte strings as Node Buffer JSON or index-keyed objects) — rebuilt as
+//! algosdk rebuilt them and written in Algorand's canonical msgpack (keys
+//! sorted, empty fields left out). Payments and asset transfers.
+
+use std::collections::BTreeMap;
+
+use kms_core::Chain;
+use serde_json::{Map, Value};
+
+use crate::SignerError;
+
+fn bad(reason: impl Into<String>) -> SignerError {
+    SignerError::tx(Chain::ALGO, reason)
+}
+
+/// The fewest microAlgos a transaction pays (algosdk's ALGORAND_MIN_TX_FEE).
+const MIN_FEE: u64 = 1000;
+
+/// A canonical msgpack value: maps are kept sorted by key.
+#[derive(Clone, Debug)]
+pub(crate) enum Pack {
+    Uint(u64),
+    Str(String),
+    Bin(Vec<u8>),
+    Map(BTreeMap<&'static str, Pack>),
+}
+
+impl Pack {
+    pub fn write(&self, out: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail.
+        match self {
+            Pack::Uint(v) => {
+                rmp::encode::write_uint(out, *v).expect("write to Vec");
+            }
+            Pack::Str(s) => rmp::encode::write_str(out, s).expect("write to Vec"),
+            Pack::Bin(b) => rmp::encode::write_bin(out, b).expect("write to Vec"),
+            Pack::Map(m) => {
+                rmp::encode::write_map_len(out, m.len() as u32).expect("write to Vec");
+                for (k, v) in m {
+                    rmp::encode::write_str(out, k).expect("write to Vec");
+                    v.write(out);
+                }
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+/// Bytes from `{"type":"Buffer","data":[…]}`, `{"0": b0, "1": b1, …}` or `[…]`.
+fn byte_field(name: &str, value: &Value) -> Result<Vec<u8>, SignerError> {
+    let byte = |v: &Value| {
+        v.as_u64()
+            .and_then(|b| u8::try_from(b).ok())
+            .ok_or_else(|| bad(format!("{name} holds something that is not a byte")))
+    };
+    match value {
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("Buffer") => o
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("{name}: Buffer without data")))?
+            .iter()
+            .map(byte)
+            .collect(),
+        Value::Object(o) => (0..o.len())
+            .map(|i| {
+                o.get(&i.to_string())
+                    .ok_or_else(|| bad(format!("{name}: byte {i} is missing")))
+                    .and_then(byte)
+            })
+            .collect(),
+        Value::Array(a) => a.iter().map(byte).collect(),
+        _ => Err(bad(format!("{name} is not a byte string"))),
+    }
+}
+
+/// The 32-byte public key of an algosdk address object.
+fn address_field(name: &str, value: &Value) -> Result<[u8; 32], SignerError> {
+    let key = value
+        .get("publicKey")
+        .ok_or_else(|| bad(format!("{name} has no publicKey")))?;
+    byte_field(name, key)?
+        .try_into()
+        .map_err(|_| bad(format!("{name}.publicKey is not 32 bytes")))
+}
+
+fn uint_field(tx: &Map<String, Value>, name: &str) -> Result<Option<u64>, SignerError> {
+    match tx.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| bad(format!("{name} must be a whole, non-negative number"))),
+    }
+}
+
+/// The `txn` map of a transaction JSON, and its sender.
+pub(crate) fn txn(json: &str) -> Result<(Pack, [u8; 32]), SignerError> {
+    let tx: Map<String, Value> = serde_json::from_str(json)
+        .map_err(|e| bad(format!("serializedTransaction is not a JSON object: {e}")))?;
+    let kind = tx
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("type is missing"))?;
+    let mut m: BTreeMap<&'static str, Pack> = BTreeMap::new();
+    let put_uint = |m: &mut BTreeMap<_, _>, key, v: Option<u64>| {
+        if let Some(v) = v.filter(|v| *v != 0) {
+            m.insert(key, Pack::Uint(v));
+        }
+    };
+    let from = address_field(
+        "from",
+        tx.get("from").ok_or_else(|| bad("from is missing"))?,
+    )?;
+    let to = tx.get("to").map(|t| address_field("to", t)).transpose()?;
+    let close = tx
+        .get("closeRemainderTo")
+        .filter(|v| !v.is_null())
+        .map(|t| address_field("closeRemainderTo", t))
+        .transpose()?;
+    match kind {
+        "pay" => {
+            put_uint(&mut m, "amt", uint_field(&tx, "amount")?);
+            if let Some(to) = to {
+                m.insert("rcv", Pack::Bin(to.to_vec()));
+            }
+            if let Some(c) = close {
+                m.insert("close", Pack::Bin(c.to_vec()));
+            }
+        }
+        "axfer" => {
+            put_uint(&mut m, "aamt", uint_field(&tx, "amount")?);
+            put_uint(&mut m, "xaid", uint_field(&tx, "assetIndex")?);
+            if let Some(to) = to {
+                m.insert("arcv", Pack::Bin(to.to_vec()));
+            }
+            if let Some(c) = close {
+                m.insert("aclose", Pack::Bin(c.to_vec()));
+            }
+        }
+        other => {
+            return Err(bad(format!(
+                "transaction type '{other}' is not supported (pay and axfer are)"
+            )))
+        }
+    }
+    m.insert("snd", Pack::Bin(from.to_vec()));
+    m.insert("type", Pack::Str(kind.to_string()));
+    put_uint(&mut m, "fv", uint_field(&tx, "firstRound")?);
+    put_uint(&mut m, "lv", uint_field(&tx, "lastRound")?);
+    if let Some(gen) = tx
+        .get("genesisID")
+        .and_then(Value::as_str)
+        .filter(|g| !g.is_empty())
+    {
+        m.insert("gen", Pack::Str(gen.to_string()));
+    }
+    let gh = byte_field(
+        "genesisHash",
+        tx.get("genesisHash")
+            .ok_or_else(|| bad("genesisHash is missing"))?,
+    )?;
+    if gh.len() != 32 {
+        return Err(bad("genesisHash is not 32 bytes"));
+    }
+    m.insert("gh", Pack::Bin(gh));
+    if let Some(note) = tx.get("note").filter(|n| !n.is_null()) {
+        let note = byte_field("note", note)?;
+        if note.len() > 1024 {
+            return Err(bad("note is longer than 1024 bytes"));
+        }
+        if !note.is_empty() {
+            m.insert("note", Pack::Bin(note));
+        }
+    }
+    if let Some(group) = tx.get("group").filter(|g| !g.is_null()) {
+        let group = byte_field("group", group)?;
+        if !group.is_empty() {
+            m.insert("grp", Pack::Bin(group));
+        }
+    }
+    let fee = uint_field(&tx, "fee")?.unwrap_or(0);
+    let flat = tx.get("flatFee").and_then(Value::as_bool).unwrap_or(false);
+    if flat {
+        put_uint(&mut m, "fee", Some(fee));
+    } else {
+        // algosdk: a fee per byte of the signed transaction, at least the minimum.
+        m.insert("fee", Pack::Uint(MIN_FEE));
+        let size = signed(&Pack::Map(m.clone()), &[0u8; 64]).len() as u64;
+        let total = fee.saturating_mul(size).max(MIN_FEE);
+        m.insert("fee", Pack::Uint(total));
+    }
+    Ok((Pack::Map(m), from))
+}
+
+/// `{sig, txn}`, the SignedTransaction the API broadcasts.
+pub(crate) fn signed(txn: &Pack, signature: &[u8; 64]) -> Vec<u8> {
+    let mut m = BTreeMap::new();
+    m.insert("sig", Pack::Bin(signature.to_vec()));
+    m.insert("txn", txn.clone());
+    Pack::Map(m).bytes()
+}
