@@ -152,27 +152,8 @@ fn every_vector_is_broadcast_as_the_original_signed_it() {
     // Every transaction was first put to the approver, by GET {url}/{id}.
     assert_eq!(approver.seen().len(), vectors.len());
     assert!(approver.seen().iter().all(|s| s.method == "GET"));
-    eprintln!("broadcast as the original: {passed:?}\nnot signed yet: {failed:#?}");
-    for required in [
-        "btc-mainnet-p2wpkh-1in-2out",
-        "ltc-mainnet-p2pkh-2in",
-        "doge-mainnet-p2pkh-2in",
-        "bch-mainnet-1in",
-        "eth-mainnet-native-legacy-full",
-        "matic-mainnet-native",
-        "bsc-mainnet-native",
-        "klay-mainnet-native",
-        "xdc-mainnet-native",
-        "one-mainnet-native",
-        "celo-mainnet-native",
-        "tron-mainnet-trx-transfer",
-        "btc-mainnet-offchain-withdrawal",
-    ] {
-        assert!(
-            passed.contains(&required),
-            "{required} was not broadcast\n{log}"
-        );
-    }
+    assert!(failed.is_empty(), "not broadcast: {failed:#?}\n{log}");
+    assert_eq!(passed.len(), vectors.len());
     assert_eq!(out.status.success(), failed.is_empty(), "{log}");
 }
 
