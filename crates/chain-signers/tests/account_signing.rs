@@ -109,3 +109,73 @@ async fn sol_as_the_original() {
 async fn egld_as_the_original() {
     check("egld-mainnet-transfer").await;
 }
+
+/// SOL and EGLD again, checked by independent libraries rather than by the
+/// vectors: solders parses our wire transaction and verifies its
+/// signatures; PyNaCl verifies the EGLD signature over erdjs' signing payload.
+#[tokio::test]
+async fn sol_and_egld_signatures_verify_independently() {
+    let Some(python) = kms_test_support::python() else {
+        eprintln!("*** python missing: the SOL/EGLD cross-checks are SKIPPED ***");
+        return;
+    };
+    let v = vector("sol-mainnet-transfer");
+    let pending: PendingTransaction =
+        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+    let keys = [SecretString::from(
+        v["signingKeys"][0]["privateKey"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )];
+    let input = SignInput {
+        pending: &pending,
+        testnet: false,
+        keys: &keys,
+        mnemonic: None,
+    };
+    let s = signer(Chain::SOL);
+    let prepared = s
+        .prepare(&input, &Replay::new(&v["sdkRequests"]))
+        .await
+        .unwrap();
+    let signed = s.sign(&input, &prepared).unwrap();
+    let checked = kms_test_support::run_python(
+        &python,
+        r#"
+import base64, json, sys
+from solders.transaction import Transaction
+arg = json.load(sys.stdin)
+tx = Transaction.from_bytes(base64.b64decode(arg["wire"]))
+print(json.dumps({"verified": tx.verify_with_results() == [True] * len(tx.signatures),
+                  "id": str(tx.signatures[0]), "blockhash": str(tx.message.recent_blockhash)}))
+"#,
+        &serde_json::json!({"wire": signed.node_submission}),
+    );
+    assert_eq!(checked["verified"], true, "{checked}");
+    assert_eq!(checked["id"], signed.tx_data.as_str());
+    assert_eq!(
+        checked["blockhash"],
+        "J85sBqpxD2mjiHy8BE17oT7Y6q3HdFLVKrNaWCsNwCt3"
+    );
+
+    let v = vector("egld-mainnet-transfer");
+    let (tx_data, _) = sign_vector(&v).await;
+    let checked = kms_test_support::run_python(
+        &python,
+        r#"
+import json, sys
+from bip_utils import Bech32Decoder
+arg = json.load(sys.stdin)
+tx = json.loads(arg["tx"])
+sig = bytes.fromhex(tx.pop("signature"))
+payload = json.dumps(tx, separators=(",", ":")).encode()
+pub = Bech32Decoder.Decode("erd", tx["sender"])
+from nacl.signing import VerifyKey
+VerifyKey(pub).verify(payload, sig)
+print(json.dumps({"verified": True}))
+"#,
+        &serde_json::json!({"tx": tx_data}),
+    );
+    assert_eq!(checked["verified"], true);
+}

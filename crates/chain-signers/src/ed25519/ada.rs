@@ -12,8 +12,9 @@ use bech32::{Bech32, Hrp};
 use blake2::digest::consts::U28;
 use blake2::{Blake2b, Digest};
 use ed25519_bip32::{DerivationScheme, XPrv, XPub, XPRV_SIZE};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Service, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::mnemonic::GivenOrFresh;
@@ -169,37 +170,7 @@ impl Signer for Ada {
         key: &SecretString,
     ) -> Result<String, SignerError> {
         // A stored key is a payment key alone: the enterprise address (no stake part) is its honest answer.
-        let bytes = Zeroizing::new(
-            hex::decode(key.expose_secret().trim())
-                .map_err(|_| SignerError::key(Chain::ADA, "not hexadecimal"))?,
-        );
-        // 128 bytes (extended secret ‖ public key ‖ chain code, the original's
-        // shape) or 96 (extended secret ‖ chain code).
-        let xprv = match bytes.len() {
-            128 => {
-                let mut xprv = Zeroizing::new([0u8; XPRV_SIZE]);
-                xprv[..64].copy_from_slice(&bytes[..64]);
-                xprv[64..].copy_from_slice(&bytes[96..]);
-                let key = XPrv::from_bytes_verified(*xprv).map_err(|_| {
-                    SignerError::key(Chain::ADA, "not a valid extended private key")
-                })?;
-                if key.public().public_key_slice() != &bytes[64..96] {
-                    return Err(SignerError::key(
-                        Chain::ADA,
-                        "its public key does not match its secret",
-                    ));
-                }
-                key
-            }
-            96 => XPrv::from_slice_verified(&bytes)
-                .map_err(|_| SignerError::key(Chain::ADA, "not a valid extended private key"))?,
-            _ => {
-                return Err(SignerError::key(
-                    Chain::ADA,
-                    "expected 128 bytes (256 hexadecimal characters)",
-                ))
-            }
-        };
+        let xprv = xprv_of(key)?;
         let mut data = Vec::with_capacity(29);
         data.push(if testnet { 0x60 } else { 0x61 });
         data.extend_from_slice(&key_hash(xprv.public().public_key_slice()));
@@ -207,10 +178,201 @@ impl Signer for Ada {
         Ok(bech32::encode::<Bech32>(hrp, &data).expect("29 bytes fit a bech32 string"))
     }
 
-    fn sign(&self, _input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::ADA,
-            "signing (not built yet)",
-        ))
+    /// As the original's SDK (v2, Rosetta): the Tatum API sends Rosetta
+    /// `operations`; the Cardano node behind the Tatum API's gateway builds
+    /// the transaction (`construction/preprocess`, `/metadata`, `/payloads`).
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        let operations = operations(&input.pending.serialized_transaction)?;
+        let network = json!({
+            "blockchain": "cardano",
+            "network": if input.testnet { "preprod" } else { "mainnet" },
+        });
+        let call = |step: &'static str, body: Value| async move {
+            let path = format!("{ROSETTA}/{step}");
+            let answer = api
+                .call(ApiRequest::post(Service::Tatum, &path, body))
+                .await?;
+            match answer {
+                Value::Object(map) => Ok(map),
+                _ => Err(network_error(&format!("{path} did not answer an object"))),
+            }
+        };
+        let mut body = json!({
+            "network_identifier": network,
+            "operations": operations,
+            "metadata": {"relative_ttl": 1000},
+        });
+        let preprocess = call("construction/preprocess", body.clone()).await?;
+        let mut metadata_body = json!({"network_identifier": network});
+        for (k, v) in preprocess {
+            metadata_body[k] = v;
+        }
+        let metadata = call("construction/metadata", metadata_body).await?;
+        body.as_object_mut().expect("an object").remove("metadata");
+        for (k, v) in metadata {
+            body[k] = v;
+        }
+        let payloads = call("construction/payloads", body).await?;
+        let mut facts = serde_json::Map::new();
+        facts.insert("network_identifier".into(), network);
+        for name in ["unsigned_transaction", "payloads"] {
+            let value = payloads.get(name).cloned().ok_or_else(|| {
+                network_error(&format!("construction/payloads answered no {name}"))
+            })?;
+            facts.insert(name.into(), value);
+        }
+        Ok(Prepared(facts))
     }
+
+    /// Signs every payload (a transaction body hash) with the stored key
+    /// whose payment key hash is in the payload's address. The result, until
+    /// [`Signer::submit`] has the node combine it, is the Rosetta
+    /// `construction/combine` request.
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        operations(&input.pending.serialized_transaction)?;
+        let mut keys = Vec::new();
+        for key in input.keys {
+            let xprv = xprv_of(key)?;
+            let hash = key_hash(xprv.public().public_key_slice());
+            keys.push((hash, xprv));
+        }
+        let payloads = prepared
+            .0
+            .get("payloads")
+            .and_then(Value::as_array)
+            .ok_or_else(|| network_error("no signing payloads were fetched"))?;
+        let mut signatures = Vec::new();
+        for payload in payloads {
+            let address = payload["account_identifier"]["address"]
+                .as_str()
+                .ok_or_else(|| network_error("a payload names no address"))?;
+            let message = payload["hex_bytes"]
+                .as_str()
+                .and_then(|h| hex::decode(h).ok())
+                .ok_or_else(|| network_error("a payload's hex_bytes is not hex"))?;
+            let wanted = payment_key_hash(address)?;
+            let (_, xprv) = keys.iter().find(|(h, _)| *h == wanted).ok_or_else(|| {
+                SignerError::tx(
+                    Chain::ADA,
+                    format!("the transaction spends from {address}, whose key is not among the wallets named"),
+                )
+            })?;
+            let signature: ed25519_bip32::Signature<Vec<u8>> = xprv.sign(&message);
+            signatures.push(json!({
+                "signing_payload": payload,
+                "public_key": {
+                    "hex_bytes": hex::encode(xprv.public().public_key_slice()),
+                    "curve_type": "edwards25519",
+                },
+                "signature_type": "ed25519",
+                "hex_bytes": hex::encode(signature.as_ref()),
+            }));
+        }
+        let combine = json!({
+            "network_identifier": prepared.0.get("network_identifier"),
+            "unsigned_transaction": prepared.0.get("unsigned_transaction"),
+            "signatures": signatures,
+        });
+        Ok(SignedTx {
+            tx_data: combine.to_string(),
+            node_submission: Some(combine.to_string()),
+        })
+    }
+
+    /// `construction/combine`: the node puts the signatures into the
+    /// transaction; its `signed_transaction` is what is broadcast.
+    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<String, SignerError> {
+        let Some(body) = signed.node_submission else {
+            return Ok(signed.tx_data);
+        };
+        let body: Value = serde_json::from_str(&body).expect("built as JSON by sign");
+        let path = format!("{ROSETTA}/construction/combine");
+        let answer = api
+            .call(ApiRequest::post(Service::Tatum, &path, body))
+            .await?;
+        answer["signed_transaction"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| network_error("construction/combine answered no signed_transaction"))
+    }
+}
+
+/// A stored private key: 128 bytes (extended secret ‖ public key ‖ chain
+/// code, the original's shape) or 96 (extended secret ‖ chain code).
+fn xprv_of(key: &SecretString) -> Result<XPrv, SignerError> {
+    let bytes = Zeroizing::new(
+        hex::decode(key.expose_secret().trim())
+            .map_err(|_| SignerError::key(Chain::ADA, "not hexadecimal"))?,
+    );
+    let xprv = match bytes.len() {
+        128 => {
+            let mut xprv = Zeroizing::new([0u8; XPRV_SIZE]);
+            xprv[..64].copy_from_slice(&bytes[..64]);
+            xprv[64..].copy_from_slice(&bytes[96..]);
+            let key = XPrv::from_bytes_verified(*xprv)
+                .map_err(|_| SignerError::key(Chain::ADA, "not a valid extended private key"))?;
+            if key.public().public_key_slice() != &bytes[64..96] {
+                return Err(SignerError::key(
+                    Chain::ADA,
+                    "its public key does not match its secret",
+                ));
+            }
+            key
+        }
+        96 => XPrv::from_slice_verified(&bytes)
+            .map_err(|_| SignerError::key(Chain::ADA, "not a valid extended private key"))?,
+        _ => {
+            return Err(SignerError::key(
+                Chain::ADA,
+                "expected 128 bytes (256 hexadecimal characters)",
+            ))
+        }
+    };
+    Ok(xprv)
+}
+
+/// The Tatum API's gateway to a Cardano Rosetta node.
+const ROSETTA: &str = "/v3/blockchain/node/ADA/{apiKey}";
+
+fn network_error(reason: &str) -> SignerError {
+    SignerError::Network {
+        chain: Chain::ADA,
+        reason: reason.to_string(),
+    }
+}
+
+fn operations(text: &str) -> Result<Value, SignerError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        SignerError::tx(
+            Chain::ADA,
+            format!("serializedTransaction is not JSON: {e}"),
+        )
+    })?;
+    if !value.as_array().is_some_and(|ops| !ops.is_empty()) {
+        return Err(SignerError::tx(
+            Chain::ADA,
+            "serializedTransaction must be a list of Rosetta operations",
+        ));
+    }
+    Ok(value)
+}
+
+/// The payment key hash inside a Shelley (base or enterprise) address.
+fn payment_key_hash(address: &str) -> Result<[u8; 28], SignerError> {
+    let (_, data) = bech32::decode(address).map_err(|_| {
+        SignerError::tx(Chain::ADA, format!("'{address}' is not a Shelley address"))
+    })?;
+    let header = data.first().copied().unwrap_or(0xff) >> 4;
+    // Types 0–3 (base) and 6 (enterprise) whose payment part is a key hash.
+    if data.len() < 29 || !matches!(header, 0 | 2 | 6) {
+        return Err(SignerError::tx(
+            Chain::ADA,
+            format!("'{address}' is not paid to a key"),
+        ));
+    }
+    Ok(data[1..29].try_into().expect("28 bytes"))
 }
