@@ -352,7 +352,7 @@ fn operations(text: &str) -> Result<Value, SignerError> {
             format!("serializedTransaction is not JSON: {e}"),
         )
     })?;
-    if !value.as_array().is_some_and(|ops| !ops.is_empty()) {
+    if value.as_array().is_none_or(|ops| ops.is_empty()) {
         return Err(SignerError::tx(
             Chain::ADA,
             "serializedTransaction must be a list of Rosetta operations",
