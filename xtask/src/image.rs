@@ -1,6 +1,7 @@
 //! Builds the container image with buildah (no Docker engine needed) from
 //! the static release binary, and runs it as users do: `--help`, a wallet
-//! generated into a mounted host folder and read back by a second run.
+//! generated into a mounted host folder and read back by a second run, and
+//! one daemon cycle against a fake Tatum API on the host's loopback.
 
 use std::path::Path;
 use std::process::Command;
@@ -76,7 +77,7 @@ fn test_image(binary: &Path, ctx: &Path, host: &Path) -> Result {
     println!("entrypoint and default command: {}", config.trim());
 
     println!("==> tatum-kms --help in the image");
-    let help = in_container(host, &["--help"])?;
+    let help = in_container(host, &["--help"], &[])?;
     if !help.contains("generatemanagedwallet") {
         return Err(format!("--help does not list the commands:\n{help}"));
     }
@@ -84,7 +85,7 @@ fn test_image(binary: &Path, ctx: &Path, host: &Path) -> Result {
     println!(
         "==> generatemanagedwallet BTC --testnet with the host folder mounted at /root/.tatumrc"
     );
-    let stored = in_container(host, &["generatemanagedwallet", "BTC", "--testnet"])?;
+    let stored = in_container(host, &["generatemanagedwallet", "BTC", "--testnet"], &[])?;
     let stored: serde_json::Value =
         serde_json::from_str(&stored).map_err(|e| format!("not JSON: {e}: {stored}"))?;
     let id = stored["signatureId"]
@@ -97,31 +98,67 @@ fn test_image(binary: &Path, ctx: &Path, host: &Path) -> Result {
     println!("wallet.dat appeared in the host folder");
 
     println!("==> a second container reads it back");
-    let address = in_container(host, &["getaddress", &id, "0"])?;
+    let address = in_container(host, &["getaddress", &id, "0"], &[])?;
     if !address.contains("tb1q") {
         return Err(format!("unexpected getaddress output: {address}"));
     }
     print!("{address}");
-    println!("\n*** daemon --runOnce in the image: waits for the daemon (not built yet) ***");
+
+    println!("==> daemon --runOnce --testnet in the image, against a fake Tatum API on the host's loopback");
+    let eth = in_container(host, &["generatemanagedwallet", "ETH", "--testnet"], &[])?;
+    let eth: serde_json::Value =
+        serde_json::from_str(&eth).map_err(|e| format!("not JSON: {e}: {eth}"))?;
+    let eth_id = eth["signatureId"].as_str().ok_or("no signatureId")?;
+    let api_key = "image-test-api-key";
+    let fake = kms_fake_tatum::FakeTatum::start(api_key);
+    fake.add_pending(serde_json::json!({
+        "id": "image-test-tx", "chain": "ETH", "hashes": [eth_id], "index": 0,
+        "serializedTransaction": serde_json::json!({
+            "to": "0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee", "value": "1000",
+            "gasPrice": "20000000000", "gas": 21000, "nonce": 1, "chainId": 11155111
+        }).to_string(),
+    }));
+    in_container(
+        host,
+        &["daemon", "--runOnce", "--testnet", "--chain", "ETH"],
+        &[
+            format!("TATUM_API_URL={}", fake.url),
+            format!("TATUM_API_KEY={api_key}"),
+        ],
+    )?;
+    let sent = fake.broadcasts();
+    if sent.len() != 1 || sent[0].path != "/v3/ethereum/broadcast" {
+        return Err(format!(
+            "expected one ETH broadcast from the container, got {sent:?}"
+        ));
+    }
+    println!(
+        "the fake API received the signed transaction: {}",
+        sent[0].body
+    );
     println!("image test passed");
     Ok(())
 }
 
 /// Runs the image's binary in a fresh container with the host folder mounted,
 /// on the host's network.
-fn in_container(host: &Path, args: &[&str]) -> Result<String> {
+fn in_container(host: &Path, args: &[&str], env: &[String]) -> Result<String> {
     let container = output(buildah().args(["from", "--quiet", IMAGE]))?
         .trim()
         .to_string();
     let result = (|| {
-        check(buildah().args([
+        let mut config = buildah();
+        config.args([
             "config",
             "--env",
             "TATUM_KMS_PASSWORD=image test password",
             "--env",
             "TATUM_KMS_KDF_MEMORY_MIB=64",
-            &container,
-        ]))?;
+        ]);
+        for e in env {
+            config.args(["--env", e]);
+        }
+        check(config.arg(&container))?;
         let mount = format!("{}:/root/.tatumrc", host.display());
         output(
             buildah()

@@ -29,6 +29,7 @@ pub fn main() -> ExitCode {
         }
     };
     logging::init(&cli);
+    lock_memory();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -49,5 +50,34 @@ fn harden_process() {
         };
         libc::setrlimit(libc::RLIMIT_CORE, &zero);
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// Keeps key material out of swap: locks the process's memory when the
+/// memlock limit allows it all (the KDF alone takes up to 4 GiB; locking
+/// under a small limit would make those allocations fail). Otherwise says
+/// so once, and goes on.
+fn lock_memory() {
+    // SAFETY: plain syscalls on the current process; `limit` is a valid out-pointer.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        let room = libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) == 0
+            && (limit.rlim_cur == libc::RLIM_INFINITY || limit.rlim_cur >= 8 << 30);
+        if !room {
+            tracing::info!(
+                limit_bytes = limit.rlim_cur,
+                "memory is not locked (RLIMIT_MEMLOCK is below what the KDF needs); keys may reach swap: prefer encrypted or no swap"
+            );
+            return;
+        }
+        if libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) != 0 {
+            tracing::info!(
+                error = %std::io::Error::last_os_error(),
+                "memory could not be locked; keys may reach swap: prefer encrypted or no swap"
+            );
+        }
     }
 }

@@ -273,7 +273,7 @@ impl Worker {
             .map_err(|e| Skip::Failed(e.to_string()))?;
         drop(keys);
         if self.debug {
-            tracing::debug!(tx = %tx.id, tx_data = %signed.tx_data, "signed (TATUM_KMS_DEBUG_MODE)");
+            tracing::info!(tx = %tx.id, tx_data = %signed.tx_data, "signed (shown because TATUM_KMS_DEBUG_MODE is set)");
         }
         let tx_data = s
             .submit(signed, api)
