@@ -1,0 +1,68 @@
+//! Signing a SOL transfer (parse the message, compile it again with the
+//! blockhash, parse the stored key, sign, encode the wire transaction)
+//! beside the raw primitive: one ed25519-dalek signature of the same message.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use ed25519_dalek::Signer as _;
+use kms_chain_signers::{signer, Prepared, SignInput};
+use kms_core::{Chain, PendingTransaction};
+use secrecy::SecretString;
+use serde_json::json;
+
+fn benches(c: &mut Criterion) {
+    let file = kms_test_support::load_vectors("signing.json");
+    let v = file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "sol-mainnet-transfer")
+        .unwrap()
+        .clone();
+    let pending: PendingTransaction =
+        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+    let key_text = v["signingKeys"][0]["privateKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys = [SecretString::from(key_text.clone())];
+    let mut facts = serde_json::Map::new();
+    facts.insert(
+        "blockhash".into(),
+        json!(v["expectedSignedTransaction"]["recentBlockhash"]),
+    );
+    let prepared = Prepared(facts);
+    let sol = signer(Chain::SOL);
+
+    let pair: [u8; 64] = bs58::decode(&key_text)
+        .into_vec()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = ed25519_dalek::SigningKey::from_keypair_bytes(&pair).unwrap();
+    let message = hex::decode(
+        v["expectedSignedTransaction"]["signedMessageHex"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+
+    let mut group = c.benchmark_group("ed25519");
+    group.bench_function("sign SOL transfer from a stored key", |b| {
+        b.iter(|| {
+            let input = SignInput {
+                pending: &pending,
+                testnet: false,
+                keys: &keys,
+                mnemonic: None,
+            };
+            sol.sign(black_box(&input), &prepared).unwrap()
+        })
+    });
+    group.bench_function("primitive: ed25519 sign of the message", |b| {
+        b.iter(|| key.sign(black_box(&message)))
+    });
+    group.finish();
+}
+
+criterion_group!(ed25519, benches);
+criterion_main!(ed25519);
