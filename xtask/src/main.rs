@@ -5,9 +5,11 @@
 //! - `vectors`     the suites that replay the original SDK's vectors
 //! - `bench`       the benchmarks, side by side with their baselines
 //! - `image-test`  builds the container image with buildah and runs it
+//! - `fuzz`        seeds and runs the fuzz targets (cargo-fuzz, nightly)
 
 mod demo;
 mod dist;
+mod fuzz;
 mod image;
 mod procbench;
 
@@ -24,8 +26,9 @@ fn main() -> ExitCode {
         "vectors" => vectors(rest),
         "bench" => bench(rest),
         "image-test" => image::run(rest),
+        "fuzz" => fuzz::run(rest),
         _ => {
-            eprintln!("usage: cargo xtask <demo|dist|vectors|bench|image-test>");
+            eprintln!("usage: cargo xtask <demo|dist|vectors|bench|image-test|fuzz>");
             return ExitCode::from(2);
         }
     };

@@ -424,7 +424,8 @@ fn fresh_header(kdf: KdfParams) -> Header {
     header
 }
 
-fn parse_wallets(bytes: &[u8]) -> Result<Wallets, String> {
+/// The plaintext (the original's JSON map) as wallets. Public for the fuzz targets.
+pub fn parse_wallets(bytes: &[u8]) -> Result<Wallets, String> {
     serde_json::from_slice::<IndexMap<String, WalletEntry>>(bytes)
         .map(Wallets)
         .map_err(|e| format!("JSON error at line {} column {}", e.line(), e.column()))

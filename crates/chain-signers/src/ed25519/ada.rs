@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
+use super::ada_tx;
 use crate::mnemonic::GivenOrFresh;
 use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
 
@@ -228,12 +229,19 @@ impl Signer for Ada {
         Ok(Prepared(facts))
     }
 
-    /// Signs every payload (a transaction body hash) with the stored key
-    /// whose payment key hash is in the payload's address. The result, until
-    /// [`Signer::submit`] has the node combine it, is the Rosetta
-    /// `construction/combine` request.
+    /// Signs every payload with the stored key whose payment key hash is in
+    /// the payload's address, once the payload is known to be the hash of a
+    /// transaction body that does what the operations say (see `ada_tx`).
+    /// The result, until [`Signer::submit`] has the node combine it, is the
+    /// Rosetta `construction/combine` request.
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        operations(&input.pending.serialized_transaction)?;
+        let operations = operations(&input.pending.serialized_transaction)?;
+        let unsigned = prepared
+            .0
+            .get("unsigned_transaction")
+            .and_then(Value::as_str)
+            .ok_or_else(|| network_error("no unsigned transaction was fetched"))?;
+        let body_hash = ada_tx::checked_body_hash(unsigned, &operations)?;
         let mut keys = Vec::new();
         for key in input.keys {
             let xprv = xprv_of(key)?;
@@ -244,6 +252,7 @@ impl Signer for Ada {
             .0
             .get("payloads")
             .and_then(Value::as_array)
+            .filter(|p| !p.is_empty())
             .ok_or_else(|| network_error("no signing payloads were fetched"))?;
         let mut signatures = Vec::new();
         for payload in payloads {
@@ -254,6 +263,12 @@ impl Signer for Ada {
                 .as_str()
                 .and_then(|h| hex::decode(h).ok())
                 .ok_or_else(|| network_error("a payload's hex_bytes is not hex"))?;
+            if message != body_hash {
+                return Err(network_error(&format!(
+                    "construction/payloads asks to sign {} for {address}, which is not the hash of the transaction it built",
+                    hex::encode(&message)
+                )));
+            }
             let wanted = payment_key_hash(address)?;
             let (_, xprv) = keys.iter().find(|(h, _)| *h == wanted).ok_or_else(|| {
                 SignerError::tx(
@@ -345,6 +360,8 @@ fn network_error(reason: &str) -> SignerError {
     }
 }
 
+/// The Rosetta operations the Tatum API sends: inputs (UTXOs by
+/// `coin_identifier`) and outputs (address, lovelace).
 fn operations(text: &str) -> Result<Value, SignerError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         SignerError::tx(
@@ -352,12 +369,7 @@ fn operations(text: &str) -> Result<Value, SignerError> {
             format!("serializedTransaction is not JSON: {e}"),
         )
     })?;
-    if value.as_array().is_none_or(|ops| ops.is_empty()) {
-        return Err(SignerError::tx(
-            Chain::ADA,
-            "serializedTransaction must be a list of Rosetta operations",
-        ));
-    }
+    ada_tx::operation_parts(&value)?;
     Ok(value)
 }
 

@@ -3,6 +3,7 @@
 //! ed25519 HD keys, below); XLM, ALGO and XRP wallets are single random keys.
 
 mod ada;
+mod ada_tx;
 mod algo;
 mod algo_tx;
 mod egld;

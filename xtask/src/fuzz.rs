@@ -1,0 +1,131 @@
+//! `cargo xtask fuzz [--seconds N] [TARGET...]`: seeds each fuzz target's
+//! corpus from the shared vectors, then runs it with cargo-fuzz (nightly)
+//! for N seconds (default 600). Crashes land in fuzz/artifacts/<target>/.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{check, root, Result};
+
+const TARGETS: [&str; 4] = [
+    "wallet_file",
+    "pending_json",
+    "serialized_tx",
+    "approval_answer",
+];
+
+fn vectors(name: &str) -> Result<serde_json::Value> {
+    let dir = std::env::var_os("KMS_VECTORS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/vectors"));
+    let text = std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))
+}
+
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(name), bytes).map_err(|e| e.to_string())
+}
+
+/// The seeds: real inputs of every kind, from the vectors.
+pub fn seed() -> Result {
+    let corpus = root().join("fuzz/corpus");
+    let signing = vectors("signing.json")?;
+    let legacy = vectors("legacy_walletdat.json")?;
+    for (i, v) in legacy["vectors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let dir = corpus.join("wallet_file");
+        if let Some(file) = v["walletDat"].as_str() {
+            put(&dir, &format!("legacy-{i}"), file.as_bytes())?;
+        }
+        if let Some(plain) = v["plaintext"].as_str() {
+            put(&dir, &format!("plain-{i}"), plain.as_bytes())?;
+            // The same plaintext under the target's fixed password reaches the JSON parser.
+            let sealed =
+                kms_vault::legacy::encrypt(plain.as_bytes(), b"fuzz password", [i as u8; 8]);
+            put(&dir, &format!("legacy-fuzzpw-{i}"), sealed.as_bytes())?;
+        }
+    }
+    let chains = kms_core::Chain::ALL;
+    for v in signing["vectors"].as_array().into_iter().flatten() {
+        let name = v["name"].as_str().unwrap_or("v");
+        let pending = &v["pendingTransaction"];
+        put(
+            &corpus.join("pending_json"),
+            name,
+            pending.to_string().as_bytes(),
+        )?;
+        let chain: kms_core::Chain = v["chain"]
+            .as_str()
+            .unwrap_or("BTC")
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let pick = chains.iter().position(|c| *c == chain).unwrap_or(0) as u8;
+        let mut bytes = vec![pick];
+        bytes.extend_from_slice(
+            pending["serializedTransaction"]
+                .as_str()
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        put(&corpus.join("serialized_tx"), name, &bytes)?;
+    }
+    let dir = corpus.join("approval_answer");
+    put(
+        &dir,
+        "signature",
+        format!("v1={}", "ab".repeat(32)).as_bytes(),
+    )?;
+    put(&dir, "version", b"9.1.0;ERROR;please update")?;
+    Ok(())
+}
+
+pub fn run(extra: &[String]) -> Result {
+    let mut seconds = 600u64;
+    let mut targets = Vec::new();
+    let mut args = extra.iter();
+    while let Some(a) = args.next() {
+        if a == "--seconds" {
+            seconds = args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or("--seconds takes a number")?;
+        } else {
+            targets.push(a.clone());
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.iter().map(|t| t.to_string()).collect();
+    }
+    if Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_err()
+    {
+        return Err(
+            "cargo-fuzz is missing: cargo install cargo-fuzz (needs a nightly toolchain)".into(),
+        );
+    }
+    seed()?;
+    for target in &targets {
+        println!("==> fuzzing {target} for {seconds} s");
+        check(
+            Command::new("cargo")
+                .current_dir(root().join("fuzz"))
+                .args(["+nightly", "fuzz", "run", target])
+                .arg(root().join("fuzz/corpus").join(target))
+                .args([
+                    "--",
+                    &format!("-max_total_time={seconds}"),
+                    "-rss_limit_mb=4096",
+                ])
+                // Nightly and sanitizer builds kept apart from the stable ones.
+                .env("CARGO_TARGET_DIR", crate::target_dir().join("fuzz")),
+        )?;
+    }
+    Ok(())
+}
