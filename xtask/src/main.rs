@@ -6,6 +6,7 @@
 //! - `bench`       the benchmarks, side by side with their baselines
 //! - `image-test`  builds the container image with buildah and runs it
 //! - `fuzz`        seeds and runs the fuzz targets (cargo-fuzz, nightly)
+//! - `campaigns`   the long fault campaigns (500+ kills, 1,000 faulty daemon cycles...)
 
 mod demo;
 mod dist;
@@ -27,8 +28,9 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "image-test" => image::run(rest),
         "fuzz" => fuzz::run(rest),
+        "campaigns" => campaigns(rest),
         _ => {
-            eprintln!("usage: cargo xtask <demo|dist|vectors|bench|image-test|fuzz>");
+            eprintln!("usage: cargo xtask <demo|dist|vectors|bench|image-test|fuzz|campaigns>");
             return ExitCode::from(2);
         }
     };
@@ -88,6 +90,24 @@ fn vectors(extra: &[String]) -> Result {
         cmd.args(["test", "--workspace", "vector"]);
     }
     check(cmd.args(extra))
+}
+
+/// The fault campaigns at full length (CI runs their quick versions).
+fn campaigns(extra: &[String]) -> Result {
+    check(
+        cargo()
+            .env("KMS_CAMPAIGN", "full")
+            .args([
+                "nextest",
+                "run",
+                "-p",
+                "kms-cli",
+                "--test",
+                "campaigns",
+                "--no-capture",
+            ])
+            .args(extra),
+    )
 }
 
 /// The benchmarks (criterion, function level) and the whole-process ones.
