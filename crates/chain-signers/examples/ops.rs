@@ -1,0 +1,100 @@
+//! The operations `cargo xtask bench` compares with the original's SDK,
+//! timed in this process: signing the offline signing vectors, addresses
+//! from an xpub, a private key from a mnemonic. Prints `{op: µs per op}`.
+//!
+//!     cargo run --release -p kms-chain-signers --example ops -- [ITERATIONS]
+
+use std::time::Instant;
+
+use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput};
+use kms_core::{Chain, PendingTransaction};
+use secrecy::SecretString;
+use serde_json::{json, Map, Value};
+
+fn per_op(iterations: u32, mut f: impl FnMut(u32)) -> f64 {
+    f(0); // warm
+    let start = Instant::now();
+    for i in 0..iterations {
+        f(i);
+    }
+    start.elapsed().as_secs_f64() * 1e6 / iterations as f64
+}
+
+fn main() {
+    let iterations: u32 = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let signing = kms_test_support::load_vectors("signing.json");
+    let derivation = kms_test_support::load_vectors("derivation.json");
+    let mut out = Map::new();
+
+    for name in [
+        "btc-mainnet-p2wpkh-1in-2out",
+        "ltc-mainnet-p2pkh-2in",
+        "doge-mainnet-p2pkh-2in",
+        "xlm-mainnet-payment",
+        "algo-mainnet-payment",
+        "xrp-payment-ed25519",
+    ] {
+        let v = signing["vectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap();
+        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
+        let pending: PendingTransaction =
+            serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+        let keys: Vec<SecretString> = v["signingKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                SecretString::from(
+                    k.get("secret")
+                        .or(k.get("privateKey"))
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect();
+        let s = signer(chain);
+        let us = per_op(iterations, |_| {
+            let input = SignInput {
+                pending: &pending,
+                testnet: false,
+                keys: &keys,
+                mnemonic: None,
+            };
+            let signed = s.sign(&input, &Prepared::default()).unwrap();
+            assert_eq!(signed.tx_data, v["expectedTxData"].as_str().unwrap());
+        });
+        out.insert(format!("sign {name}"), json!(us));
+    }
+
+    for chain in [Chain::BTC, Chain::ETH] {
+        let v = derivation["vectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["chain"] == chain.as_str() && v["testnet"] == false)
+            .unwrap();
+        let xpub = v["wallet"]["xpub"].as_str().unwrap().to_string();
+        let s = signer(chain);
+        let us = per_op(iterations, |i| {
+            s.address_from_xpub(false, &xpub, i).unwrap();
+        });
+        out.insert(format!("address from xpub {chain}"), json!(us));
+        let mnemonic = v["wallet"]["mnemonic"].as_str().unwrap().to_string();
+        // As generatePrivateKeyFromMnemonic: the seed (PBKDF2) every time.
+        let us = per_op(iterations.min(50), |i| {
+            let m = Mnemonic::parse(&mnemonic).unwrap();
+            s.account(false, &m).unwrap().private_key(i).unwrap();
+        });
+        out.insert(format!("private key from mnemonic {chain}"), json!(us));
+    }
+    println!("{}", Value::Object(out));
+}
