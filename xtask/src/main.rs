@@ -12,6 +12,7 @@ mod demo;
 mod dist;
 mod fuzz;
 mod image;
+mod original;
 mod procbench;
 
 use std::path::{Path, PathBuf};
@@ -112,8 +113,23 @@ fn campaigns(extra: &[String]) -> Result {
 
 /// The benchmarks (criterion, function level) and the whole-process ones.
 fn bench(extra: &[String]) -> Result {
-    if extra.first().map(String::as_str) == Some("daemon") {
-        return procbench::run(&extra[1..]);
+    match extra.first().map(String::as_str) {
+        Some("daemon") => return procbench::run(&extra[1..]),
+        Some("original") => {
+            print!("{}", original::compare(50)?);
+            return Ok(());
+        }
+        _ => {}
     }
-    check(cargo().args(["bench", "--workspace"]).args(extra))
+    // Criterion (function level, each beside its primitive), then the
+    // original's SDK beside ours, then whole-process daemon cycles.
+    check(cargo().args(["bench", "--workspace"]).args(extra))?;
+    let mut report = String::from("# Benchmarks\n\nFunction-level figures (each beside its primitive) are in the criterion output above and `target/criterion/`.\n\n## The original's SDK beside ours (same run)\n\n");
+    report.push_str(&original::compare(50)?);
+    report.push_str("\n## Daemon cycles (whole process, median (min–max) of 5)\n\n");
+    report.push_str(&procbench::table(5)?);
+    let path = target_dir().join("bench-report.md");
+    std::fs::write(&path, &report).map_err(|e| e.to_string())?;
+    println!("{report}\n(written to {})", path.display());
+    Ok(())
 }
