@@ -133,3 +133,91 @@ fn secrets_stay_out_of_every_output_that_is_not_for_them() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("wrong-Zq81-password"));
 }
+
+/// The daemon at trace level, signing one transaction and failing another,
+/// against the fake API and approver: it uses every key and prints none.
+#[test]
+fn the_daemon_at_trace_level_prints_no_secret() {
+    const ETH_KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    const API_KEY: &str = "api-key-secret-7731";
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let id_of = |out: Output| -> String {
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["signatureId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mnemonic_id = id_of(run(
+        h,
+        &["storemanagedwallet", "BTC", "--testnet"],
+        Some(MNEMONIC),
+    ));
+    let key_id = id_of(run(
+        h,
+        &["storemanagedprivatekey", "ETH", "--testnet"],
+        Some(ETH_KEY),
+    ));
+    let derived = serde_json::from_slice::<serde_json::Value>(
+        &run(h, &["getprivatekey", &mnemonic_id, "0"], None).stdout,
+    )
+    .unwrap()["privateKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let fake = kms_fake_tatum::FakeTatum::start(API_KEY);
+    let approver = kms_fake_tatum::FakeApprover::start();
+    fake.add_pending(serde_json::json!({
+        "id": "eth-1", "chain": "ETH", "hashes": [key_id],
+        "serializedTransaction": serde_json::json!({
+            "to": "0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee", "value": "1000",
+            "gasPrice": "20000000000", "gas": 21000, "nonce": 7, "chainId": 11155111
+        }).to_string(),
+    }));
+    fake.add_pending(serde_json::json!({
+        "id": "btc-1", "chain": "BTC", "hashes": [mnemonic_id],
+        "serializedTransaction": "{\"inputs\": \"not a transaction\"}",
+    }));
+
+    let out = Command::new(assert_cmd::cargo::cargo_bin("tatum-kms"))
+        .args([
+            "daemon",
+            "--testnet",
+            "--runOnce",
+            "--externalUrl",
+            &approver.url,
+        ])
+        .env_clear()
+        .env("HOME", h)
+        .env("TATUM_KMS_PASSWORD", PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &fake.url)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The run did its work, so the keys really were used.
+    assert_eq!(fake.broadcasts().len(), 1, "{stderr}");
+    assert_eq!(fake.error_reports().len(), 1, "{stderr}");
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("trace"),
+        "trace logging was not on"
+    );
+
+    for text in [&stdout, &stderr] {
+        for secret in [PASSWORD, ETH_KEY, &ETH_KEY[2..], derived.as_str(), API_KEY] {
+            assert!(
+                !text.contains(secret),
+                "the daemon printed a secret: {text}"
+            );
+        }
+        for window in MNEMONIC.split(' ').collect::<Vec<_>>().windows(4) {
+            assert!(
+                !text.contains(&window.join(" ")),
+                "the daemon printed mnemonic words"
+            );
+        }
+    }
+}

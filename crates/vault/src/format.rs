@@ -38,7 +38,11 @@ pub struct Header {
 }
 
 /// The 32-byte key derived from the password (Argon2id over the salt).
-pub type DerivedKey = Zeroizing<[u8; 32]>;
+/// The file key Argon2id derives from the password. A newtype rather than
+/// `Zeroizing<[u8; 32]>` itself because that one derives `Debug` and would
+/// print the key: this has no `Debug`, so no log line can carry it.
+#[derive(Clone)]
+pub struct DerivedKey(Zeroizing<[u8; 32]>);
 
 pub fn is_v2(content: &[u8]) -> bool {
     content.starts_with(MAGIC)
@@ -108,11 +112,11 @@ pub fn derive_key(
     argon
         .hash_password_into(password, salt, key.as_mut())
         .map_err(|e| VaultError::BadKdfParams(e.to_string()))?;
-    Ok(key)
+    Ok(DerivedKey(key))
 }
 
 fn cipher(key: &DerivedKey) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new_from_slice(key.as_ref()).expect("32-byte key")
+    XChaCha20Poly1305::new_from_slice(key.0.as_ref()).expect("32-byte key")
 }
 
 /// Seals `plaintext` into a whole file.

@@ -11,7 +11,6 @@ pub mod legacy;
 
 mod file;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -21,8 +20,9 @@ use zeroize::Zeroizing;
 
 use format::{DerivedKey, Header};
 
-/// The wallets of a store, signatureId → wallet, in file order.
-#[derive(Debug, Default, Clone)]
+/// The wallets of a store, signatureId → wallet, in file order. No `Debug`:
+/// the values are mnemonics and keys.
+#[derive(Default, Clone)]
 pub struct Wallets(pub IndexMap<String, WalletEntry>);
 
 impl Wallets {
@@ -160,16 +160,6 @@ pub struct Vault {
     format: FileFormat,
     file_exists: bool,
     stamp: Option<file::Stamp>,
-}
-
-impl fmt::Debug for Vault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vault")
-            .field("path", &self.path)
-            .field("format", &self.format)
-            .field("wallets", &self.wallets.len())
-            .finish_non_exhaustive()
-    }
 }
 
 impl Vault {
@@ -472,6 +462,11 @@ fn utc_timestamp(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Types holding keys or plaintext wallets: no way to format them by accident.
+    static_assertions::assert_not_impl_any!(Vault: std::fmt::Debug, std::fmt::Display);
+    static_assertions::assert_not_impl_any!(Wallets: std::fmt::Debug, std::fmt::Display);
+    static_assertions::assert_not_impl_any!(DerivedKey: std::fmt::Debug, std::fmt::Display);
 
     #[test]
     fn timestamps_are_utc_calendar_dates() {
