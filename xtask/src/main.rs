@@ -8,6 +8,7 @@
 //! - `fuzz`        seeds and runs the fuzz targets (cargo-fuzz, nightly)
 //! - `campaigns`   the long fault campaigns (500+ kills, 1,000 faulty daemon cycles...)
 
+mod criterion_report;
 mod demo;
 mod dist;
 mod fuzz;
@@ -123,8 +124,14 @@ fn bench(extra: &[String]) -> Result {
     }
     // Criterion (function level, each beside its primitive), then the
     // original's SDK beside ours, then whole-process daemon cycles.
+    let started = std::time::SystemTime::now();
     check(cargo().args(["bench", "--workspace"]).args(extra))?;
-    let mut report = String::from("# Benchmarks\n\nFunction-level figures (each beside its primitive) are in the criterion output above and `target/criterion/`.\n\n## The original's SDK beside ours (same run)\n\n");
+    let mut report = String::from("# Benchmarks\n\n## Functions (criterion)\n\n");
+    report.push_str(&criterion_report::tables(
+        &target_dir().join("criterion"),
+        started,
+    )?);
+    report.push_str("\n## The original's SDK beside ours (same run)\n\n");
     report.push_str(&original::compare(50)?);
     report.push_str("\n## Daemon cycles (whole process, median (min–max) of 5)\n\n");
     report.push_str(&procbench::table(5)?);
