@@ -50,3 +50,6 @@ if ! command -v buildah >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-
     || echo "*** could not install buildah ***"
 fi
 cargo xtask image-test
+
+step "fuzz targets, quick replay (seeds, kept crash inputs, 15 s of random input each)"
+cargo xtask fuzz --quick

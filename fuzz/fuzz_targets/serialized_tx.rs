@@ -45,7 +45,9 @@ fn setup() -> &'static Setup {
             })
             .collect();
         Setup {
-            runtime: tokio::runtime::Builder::new_current_thread().build().unwrap(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
             keys,
             mnemonic,
         }
@@ -70,8 +72,12 @@ fn facts() -> Prepared {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
     let setup = setup();
     let (chain, key) = &setup.keys[pick as usize % setup.keys.len()];
     let pending = PendingTransaction {

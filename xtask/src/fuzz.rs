@@ -1,6 +1,11 @@
 //! `cargo xtask fuzz [--seconds N] [TARGET...]`: seeds each fuzz target's
 //! corpus from the shared vectors, then runs it with cargo-fuzz (nightly)
-//! for N seconds (default 600). Crashes land in fuzz/artifacts/<target>/.
+//! for N seconds (default 600). Crashes land in fuzz/artifacts/<target>/;
+//! once fixed, each is kept in fuzz/regressions/<target>/.
+//!
+//! `cargo xtask fuzz --quick` is the CI version: the same targets built with
+//! stable (no sanitizer, no coverage guidance), run over the seeds and every
+//! kept regression input, then a few seconds of random mutations.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -89,7 +94,9 @@ pub fn run(extra: &[String]) -> Result {
     let mut targets = Vec::new();
     let mut args = extra.iter();
     while let Some(a) = args.next() {
-        if a == "--seconds" {
+        if a == "--quick" {
+            return quick();
+        } else if a == "--seconds" {
             seconds = args
                 .next()
                 .and_then(|s| s.parse().ok())
@@ -125,6 +132,39 @@ pub fn run(extra: &[String]) -> Result {
                 ])
                 // Nightly and sanitizer builds kept apart from the stable ones.
                 .env("CARGO_TARGET_DIR", crate::target_dir().join("fuzz")),
+        )?;
+    }
+    Ok(())
+}
+
+/// Every target over its seeds and kept regression inputs, then briefly at
+/// random; a panic on any of them fails.
+fn quick() -> Result {
+    seed()?;
+    // The workspace's own target directory and profile: the fuzz crate's lock
+    // file pins the workspace's versions, so most dependencies are reused.
+    let target_dir = crate::target_dir();
+    let artifacts = target_dir.join("fuzz-artifacts");
+    std::fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
+    check(
+        Command::new("cargo")
+            .args(["build", "--bins", "--manifest-path"])
+            .arg(root().join("fuzz/Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target_dir),
+    )?;
+    for target in TARGETS {
+        let mut inputs = vec![root().join("fuzz/corpus").join(target)];
+        let kept = root().join("fuzz/regressions").join(target);
+        if kept.is_dir() {
+            inputs.push(kept);
+        }
+        println!("==> {target}: seeds, kept regressions, then 15 s at random");
+        check(
+            Command::new(target_dir.join("debug").join(target))
+                .args(&inputs)
+                .args(["-max_total_time=15", "-rss_limit_mb=4096"])
+                // Where a crash input would be written; not the checkout.
+                .arg(format!("-artifact_prefix={}/", artifacts.display())),
         )?;
     }
     Ok(())
