@@ -125,6 +125,7 @@ pub fn run(extra: &[String]) -> Result {
                 .current_dir(root().join("fuzz"))
                 .args(["+nightly", "fuzz", "run", target])
                 .arg(root().join("fuzz/corpus").join(target))
+                .args(kept_regressions(target))
                 .args([
                     "--",
                     &format!("-max_total_time={seconds}"),
@@ -154,10 +155,7 @@ fn quick() -> Result {
     )?;
     for target in TARGETS {
         let mut inputs = vec![root().join("fuzz/corpus").join(target)];
-        let kept = root().join("fuzz/regressions").join(target);
-        if kept.is_dir() {
-            inputs.push(kept);
-        }
+        inputs.extend(kept_regressions(target));
         println!("==> {target}: seeds, kept regressions, then 15 s at random");
         check(
             Command::new(target_dir.join("debug").join(target))
@@ -168,4 +166,10 @@ fn quick() -> Result {
         )?;
     }
     Ok(())
+}
+
+/// The folder of fixed crash inputs kept for `target`, if it has any.
+fn kept_regressions(target: &str) -> Option<PathBuf> {
+    let kept = root().join("fuzz/regressions").join(target);
+    kept.is_dir().then_some(kept)
 }
