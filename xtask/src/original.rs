@@ -86,8 +86,9 @@ pub fn compare(iterations: u32) -> Result<String> {
             ])
             .arg((iterations * 4).to_string()),
     )?;
-    let mut out =
-        String::from("| operation | original (µs CPU) | ours (µs) | ratio |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| operation | original (µs CPU) | ours (µs CPU) | ratio |\n|---|---|---|---|\n",
+    );
     for (op, theirs) in original.as_object().into_iter().flatten() {
         let mine = ours.get(op).and_then(Value::as_f64);
         match (theirs.as_f64(), mine) {

@@ -100,6 +100,75 @@ async fn algo_as_the_original() {
     check("algo-mainnet-payment").await;
 }
 
+/// algosdk writes byte strings as `{"0": b0, "1": b1, …}`; the order of the
+/// keys must not matter, and a key that is not an index is refused, not
+/// guessed at.
+#[tokio::test]
+async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
+    let v = vector("algo-mainnet-payment");
+    let tx: Value = serde_json::from_str(
+        v["pendingTransaction"]["serializedTransaction"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let with_public_key = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut tx = tx.clone();
+        edit(tx["from"]["publicKey"].as_object_mut().unwrap());
+        let mut v = v.clone();
+        v["pendingTransaction"]["serializedTransaction"] = Value::String(tx.to_string());
+        v
+    };
+
+    let reversed = with_public_key(&|key| {
+        let entries: Vec<_> = std::mem::take(key).into_iter().rev().collect();
+        key.extend(entries);
+    });
+    let (tx_data, _) = sign_vector(&reversed).await;
+    assert_eq!(tx_data, v["expectedTxData"].as_str().unwrap());
+
+    for (edit, expected) in [
+        (
+            &(|k: &mut serde_json::Map<String, Value>| {
+                let b = k.remove("1").unwrap();
+                k.insert("01".into(), b);
+            }) as &dyn Fn(&mut serde_json::Map<String, Value>),
+            "'01' is not a byte index",
+        ),
+        (
+            &|k: &mut serde_json::Map<String, Value>| {
+                let b = k.remove("5").unwrap();
+                k.insert("32".into(), b);
+            },
+            "'32' is not a byte index",
+        ),
+        (
+            &|k: &mut serde_json::Map<String, Value>| {
+                k.remove("31");
+            },
+            "not 32 bytes",
+        ),
+    ] {
+        let v = with_public_key(edit);
+        let pending: PendingTransaction =
+            serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+        let keys = [SecretString::from(
+            v["signingKeys"][0]["secret"].as_str().unwrap().to_string(),
+        )];
+        let input = SignInput {
+            pending: &pending,
+            testnet: false,
+            keys: &keys,
+            mnemonic: None,
+        };
+        let err = signer(Chain::ALGO)
+            .sign(&input, &Default::default())
+            .expect_err("a malformed byte object must be refused")
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn sol_as_the_original() {
     check("sol-mainnet-transfer").await;

@@ -68,13 +68,27 @@ fn byte_field(name: &str, value: &Value) -> Result<Vec<u8>, SignerError> {
             .iter()
             .map(byte)
             .collect(),
-        Value::Object(o) => (0..o.len())
-            .map(|i| {
-                o.get(&i.to_string())
-                    .ok_or_else(|| bad(format!("{name}: byte {i} is missing")))
-                    .and_then(byte)
-            })
-            .collect(),
+        // One pass over the entries (keys in any order), rather than a
+        // formatted-key lookup per byte: this parse is a third of a signature.
+        Value::Object(o) => {
+            let mut bytes = vec![None; o.len()];
+            for (key, v) in o {
+                let canonical = key.bytes().all(|b| b.is_ascii_digit())
+                    && !(key.len() > 1 && key.starts_with('0'));
+                let slot = canonical
+                    .then(|| key.parse::<usize>().ok())
+                    .flatten()
+                    .and_then(|i| bytes.get_mut(i))
+                    .ok_or_else(|| bad(format!("{name}: '{key}' is not a byte index")))?;
+                *slot = Some(byte(v)?);
+            }
+            // Distinct canonical keys, each below n: all n indices are filled.
+            bytes
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| b.ok_or_else(|| bad(format!("{name}: byte {i} is missing"))))
+                .collect()
+        }
         Value::Array(a) => a.iter().map(byte).collect(),
         _ => Err(bad(format!("{name} is not a byte string"))),
     }
