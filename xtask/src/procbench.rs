@@ -128,11 +128,15 @@ fn fill_store(bin: &Path, home: &Path, count: usize) -> Result<Vec<String>> {
     Ok(eth_ids)
 }
 
-/// The cycle's own time, from the daemon's JSON log line.
-fn cycle_ms(stderr: &[u8]) -> Option<f64> {
+/// The cycle's own wall and CPU milliseconds, from the daemon's JSON log line.
+fn cycle_ms(stderr: &[u8]) -> Option<(f64, f64)> {
     String::from_utf8_lossy(stderr).lines().find_map(|line| {
         let v: Value = serde_json::from_str(line).ok()?;
-        (v["fields"]["message"] == "single run done").then(|| v["fields"]["elapsed_ms"].as_f64())?
+        let fields = &v["fields"];
+        if fields["message"] != "single run done" {
+            return None;
+        }
+        Some((fields["elapsed_ms"].as_f64()?, fields["cpu_ms"].as_f64()?))
     })
 }
 
@@ -140,7 +144,8 @@ pub struct DaemonFigures {
     pub wallets: usize,
     pub pending: usize,
     pub process: Vec<Run>,
-    pub cycle_ms: Vec<f64>,
+    /// Wall and CPU milliseconds of the cycle itself.
+    pub cycle_ms: Vec<(f64, f64)>,
 }
 
 /// `daemon --runOnce` over a store of `wallets` wallets with `pending`
@@ -204,16 +209,18 @@ pub fn daemon_row(out: &mut String, f: &DaemonFigures) {
         .iter()
         .map(|r| r.max_rss_kib as f64 / 1024.0)
         .collect();
-    let cycle = if f.cycle_ms.is_empty() {
-        "-".to_string()
-    } else {
-        let mut c = f.cycle_ms.clone();
+    let spread = |pick: fn(&(f64, f64)) -> f64| {
+        let mut c: Vec<f64> = f.cycle_ms.iter().map(pick).collect();
+        if c.is_empty() {
+            return "-".to_string();
+        }
         c.sort_by(f64::total_cmp);
         format!("{:.1} ({:.1}–{:.1})", median(&c), c[0], c[c.len() - 1])
     };
+    let (cycle, cycle_cpu) = (spread(|c| c.0), spread(|c| c.1));
     let _ = writeln!(
         out,
-        "| {} | {} | {cycle} | {} | {} | {:.0} |",
+        "| {} | {} | {cycle} | {cycle_cpu} | {} | {} | {:.0} |",
         f.wallets,
         f.pending,
         ms(&walls),
@@ -238,7 +245,7 @@ pub fn run(extra: &[String]) -> Result {
 pub fn table(runs: usize) -> Result<String> {
     let bin = release_binary()?;
     let mut out = String::from(
-        "| wallets | pending | cycle ms | process wall ms | process CPU ms | peak RSS MiB |\n|---|---|---|---|---|---|\n",
+        "| wallets | pending | cycle ms | cycle CPU ms | process wall ms | process CPU ms | peak RSS MiB |\n|---|---|---|---|---|---|---|\n",
     );
     for (wallets, pending) in [(1_000, 0), (25_000, 0), (25_000, 100), (100_000, 0)] {
         eprintln!("daemon cycle: {wallets} wallets, {pending} pending, {runs} runs...");

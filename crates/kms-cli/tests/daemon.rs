@@ -334,12 +334,27 @@ fn thirty_thousand_wallets_of_a_chain_are_asked_for_in_two_requests() {
         .map(|i| (format!("w-{i:05}"), eth_key_wallet(KEY_A)))
         .collect();
     home.put_wallets(wallets);
-    let out = run(&home, &fake, &["--runOnce", "--testnet"]);
+    let out = run(
+        &home,
+        &fake,
+        &["--runOnce", "--testnet", "--log-format", "json"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         fake.pending_requests(),
         [("ETH".to_string(), 25_000), ("ETH".to_string(), 5_000)]
     );
+    // What the cycle cost, for operators and for `cargo xtask bench`.
+    let done = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "single run done")
+        .expect("a JSON line for the finished run");
+    let (wall, cpu) = (
+        done["fields"]["elapsed_ms"].as_f64().unwrap(),
+        done["fields"]["cpu_ms"].as_f64().unwrap(),
+    );
+    assert!(cpu > 0.0 && wall > 0.0, "{done}");
 }
 
 /// Random 5xx, 429, slow and garbage answers for a while: the daemon keeps

@@ -27,6 +27,9 @@ pub struct CycleReport {
     /// A pending request or the error report failed.
     pub api_failed: bool,
     pub elapsed: std::time::Duration,
+    /// CPU time the whole process spent during the cycle: what a cycle
+    /// costs the machine, apart from waiting on the network.
+    pub cpu: std::time::Duration,
 }
 
 impl CycleReport {
@@ -42,6 +45,7 @@ impl CycleReport {
             failed = self.failed,
             api_failed = self.api_failed,
             elapsed_ms = self.elapsed.as_secs_f64() * 1e3,
+            cpu_ms = self.cpu.as_secs_f64() * 1e3,
             "{message}"
         );
     }
@@ -151,8 +155,10 @@ impl Worker {
 
     pub async fn cycle(&mut self) -> CycleReport {
         let started = Instant::now();
+        let cpu_before = process_cpu_time();
         let mut report = self.cycle_inner().await;
         report.elapsed = started.elapsed();
+        report.cpu = process_cpu_time().saturating_sub(cpu_before);
         self.metrics.cycle_done(report.anything_failed());
         report
     }
@@ -332,4 +338,17 @@ impl Worker {
             _ => tracing::warn!("{text}"),
         }
     }
+}
+
+/// CPU time used so far by every thread of this process.
+fn process_cpu_time() -> std::time::Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
