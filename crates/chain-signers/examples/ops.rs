@@ -43,6 +43,7 @@ fn main() {
         "btc-mainnet-p2wpkh-1in-2out",
         "ltc-mainnet-p2pkh-2in",
         "doge-mainnet-p2pkh-2in",
+        "bch-mainnet-1in",
         "xlm-mainnet-payment",
         "algo-mainnet-payment",
         "xrp-payment-ed25519",
