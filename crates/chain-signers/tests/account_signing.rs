@@ -20,13 +20,11 @@ fn vector(name: &str) -> Value {
         .clone()
 }
 
-/// Signs a vector as the daemon does (prepare, sign, submit) and returns
-/// what would be posted to the broadcast endpoint, and the requests made.
-async fn sign_vector(v: &Value) -> (String, Vec<String>) {
-    let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
+/// A vector's pending transaction and the keys it is signed with.
+fn pending_and_keys(v: &Value) -> (PendingTransaction, Vec<SecretString>) {
     let pending: PendingTransaction =
         serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-    let keys: Vec<SecretString> = v["signingKeys"]
+    let keys = v["signingKeys"]
         .as_array()
         .unwrap()
         .iter()
@@ -35,6 +33,14 @@ async fn sign_vector(v: &Value) -> (String, Vec<String>) {
             SecretString::from(text.as_str().unwrap().to_string())
         })
         .collect();
+    (pending, keys)
+}
+
+/// Signs a vector as the daemon does (prepare, sign, submit) and returns
+/// what would be posted to the broadcast endpoint, and the requests made.
+async fn sign_vector(v: &Value) -> (String, Vec<String>) {
+    let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
+    let (pending, keys) = pending_and_keys(v);
     let input = SignInput {
         pending: &pending,
         testnet: v["testnet"].as_bool().unwrap(),
@@ -112,7 +118,8 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
             .unwrap(),
     )
     .unwrap();
-    let with_public_key = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+    type Edit = fn(&mut serde_json::Map<String, Value>);
+    let with_public_key = |edit: Edit| {
         let mut tx = tx.clone();
         edit(tx["from"]["publicKey"].as_object_mut().unwrap());
         let mut v = v.clone();
@@ -120,41 +127,37 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
         v
     };
 
-    let reversed = with_public_key(&|key| {
+    let reversed = with_public_key(|key| {
         let entries: Vec<_> = std::mem::take(key).into_iter().rev().collect();
         key.extend(entries);
     });
     let (tx_data, _) = sign_vector(&reversed).await;
     assert_eq!(tx_data, v["expectedTxData"].as_str().unwrap());
 
-    for (edit, expected) in [
+    let malformed: [(Edit, &str); 3] = [
         (
-            &(|k: &mut serde_json::Map<String, Value>| {
+            |k| {
                 let b = k.remove("1").unwrap();
                 k.insert("01".into(), b);
-            }) as &dyn Fn(&mut serde_json::Map<String, Value>),
+            },
             "'01' is not a byte index",
         ),
         (
-            &|k: &mut serde_json::Map<String, Value>| {
+            |k| {
                 let b = k.remove("5").unwrap();
                 k.insert("32".into(), b);
             },
             "'32' is not a byte index",
         ),
         (
-            &|k: &mut serde_json::Map<String, Value>| {
+            |k| {
                 k.remove("31");
             },
             "not 32 bytes",
         ),
-    ] {
-        let v = with_public_key(edit);
-        let pending: PendingTransaction =
-            serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-        let keys = [SecretString::from(
-            v["signingKeys"][0]["secret"].as_str().unwrap().to_string(),
-        )];
+    ];
+    for (edit, expected) in malformed {
+        let (pending, keys) = pending_and_keys(&with_public_key(edit));
         let input = SignInput {
             pending: &pending,
             testnet: false,
