@@ -148,7 +148,7 @@ fn quick() -> Result {
     let artifacts = target_dir.join("fuzz-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
     check(
-        Command::new("cargo")
+        crate::cargo()
             .args(["build", "--bins", "--manifest-path"])
             .arg(root().join("fuzz/Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target_dir),
