@@ -5,6 +5,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ed25519_dalek::Signer as _;
 use kms_chain_signers::{signer, Prepared, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use secrecy::SecretString;
 use serde_json::json;
@@ -51,7 +52,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let input = SignInput {
                 pending: &pending,
-                testnet: false,
+                network: Network::Mainnet,
                 keys: &keys,
                 mnemonic: None,
             };

@@ -10,6 +10,7 @@ use bitcoin::NetworkKind;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use k256::ecdsa::SigningKey;
 use kms_chain_signers::{signer, Mnemonic, OfflineApi, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use serde_json::json;
 
@@ -18,7 +19,11 @@ const MNEMONIC: &str = "evidence attack report captain near hawk project victory
 fn benches(c: &mut Criterion) {
     let eth = signer(Chain::ETH);
     let mnemonic = Mnemonic::parse(MNEMONIC).unwrap();
-    let account = eth.account(false, &mnemonic).unwrap();
+    let account = eth
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap();
     let index = 7;
     let pending: PendingTransaction = serde_json::from_value(json!({
         "id": "bench", "chain": "ETH", "hashes": ["h"], "index": index,
@@ -33,7 +38,7 @@ fn benches(c: &mut Criterion) {
         let keys = [account.private_key(index).unwrap()];
         let input = SignInput {
             pending: &pending,
-            testnet: false,
+            network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };
@@ -58,7 +63,7 @@ fn benches(c: &mut Criterion) {
             let keys = [account.private_key(black_box(index)).unwrap()];
             let input = SignInput {
                 pending: &pending,
-                testnet: false,
+                network: Network::Mainnet,
                 keys: &keys,
                 mnemonic: None,
             };

@@ -9,6 +9,7 @@ use bitcoin::secp256k1::{Message, Secp256k1};
 use bitcoin::NetworkKind;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use serde_json::json;
 
@@ -46,7 +47,11 @@ fn pending(address: &str) -> PendingTransaction {
 fn benches(c: &mut Criterion) {
     let btc = signer(Chain::BTC);
     let mnemonic = Mnemonic::parse(MNEMONIC).unwrap();
-    let account = btc.account(false, &mnemonic).unwrap();
+    let account = btc
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap();
     let index = 7;
     let pending = pending(&account.address(index).unwrap());
 
@@ -69,7 +74,7 @@ fn benches(c: &mut Criterion) {
             let keys = [account.private_key(black_box(index)).unwrap()];
             let input = SignInput {
                 pending: &pending,
-                testnet: false,
+                network: Network::Mainnet,
                 keys: &keys,
                 mnemonic: None,
             };

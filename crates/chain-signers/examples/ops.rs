@@ -5,6 +5,7 @@
 //!     cargo run --release -p kms-chain-signers --example ops -- [ITERATIONS]
 
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
@@ -76,7 +77,7 @@ fn main() {
         let us = per_op(iterations, |_| {
             let input = SignInput {
                 pending: &pending,
-                testnet: false,
+                network: Network::Mainnet,
                 keys: &keys,
                 mnemonic: None,
             };
@@ -96,14 +97,22 @@ fn main() {
         let xpub = v["wallet"]["xpub"].as_str().unwrap().to_string();
         let s = signer(chain);
         let us = per_op(iterations, |i| {
-            s.address_from_xpub(false, &xpub, i).unwrap();
+            s.xpub_addresses()
+                .unwrap()
+                .address_from_xpub(Network::Mainnet, &xpub, i)
+                .unwrap();
         });
         out.insert(format!("address from xpub {chain}"), json!(us));
         let mnemonic = v["wallet"]["mnemonic"].as_str().unwrap().to_string();
         // As generatePrivateKeyFromMnemonic: the seed (PBKDF2) every time.
         let us = per_op(iterations.min(50), |i| {
             let m = Mnemonic::parse(&mnemonic).unwrap();
-            s.account(false, &m).unwrap().private_key(i).unwrap();
+            s.mnemonic_wallets()
+                .unwrap()
+                .account(Network::Mainnet, &m)
+                .unwrap()
+                .private_key(i)
+                .unwrap();
         });
         out.insert(format!("private key from mnemonic {chain}"), json!(us));
     }

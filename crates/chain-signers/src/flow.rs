@@ -58,14 +58,17 @@
 use async_trait::async_trait;
 use base64::Engine;
 use bitcoin::secp256k1::{Message, PublicKey, SecretKey};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 
 use crate::secp_account::AccountChain;
 use crate::secp_hd::{secp, secret_from_unpadded_hex};
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{
+    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    XpubAddresses,
+};
 
 fn public_key_hex(key: &PublicKey) -> String {
     hex::encode(&key.serialize_uncompressed()[1..])
@@ -103,33 +106,28 @@ impl Signer for Flow {
         Chain::FLOW
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        testnet: bool,
+        network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
-        DERIVATION.generate_wallet(testnet, mnemonic)
-    }
-
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        DERIVATION.account(testnet, mnemonic)
-    }
-
-    fn address_from_xpub(
-        &self,
-        testnet: bool,
-        xpub: &str,
-        index: u32,
-    ) -> Result<String, SignerError> {
-        DERIVATION.address_from_xpub(testnet, xpub, index)
+        DERIVATION.generate_wallet(network, mnemonic)
     }
 
     fn address_from_private_key(
         &self,
-        testnet: bool,
+        network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
-        DERIVATION.address_from_private_key(testnet, key)
+        DERIVATION.address_from_private_key(network, key)
     }
 
     fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
@@ -152,6 +150,27 @@ impl Signer for Flow {
         let mut key = key;
         key.non_secure_erase();
         Ok(SignedTx::plain(signed?))
+    }
+}
+
+impl MnemonicWallets for Flow {
+    fn account(
+        &self,
+        network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        DERIVATION.account(network, mnemonic)
+    }
+}
+
+impl XpubAddresses for Flow {
+    fn address_from_xpub(
+        &self,
+        network: Network,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
+        DERIVATION.address_from_xpub(network, xpub, index)
     }
 }
 

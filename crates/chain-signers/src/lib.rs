@@ -19,7 +19,7 @@ mod tron;
 mod utxo;
 
 use async_trait::async_trait;
-use kms_core::{Chain, PendingTransaction, WalletEntry};
+use kms_core::{Chain, Network, PendingTransaction, WalletEntry};
 use secrecy::SecretString;
 
 pub use error::SignerError;
@@ -44,10 +44,11 @@ pub trait Account: Send + Sync {
 
 /// What a chain needs to sign one pending transaction.
 pub struct SignInput<'a> {
+    /// The transaction.
     pub pending: &'a PendingTransaction,
-    /// The `--testnet` flag of the daemon (some chains pick the network
-    /// passphrase or address version from it).
-    pub testnet: bool,
+    /// The network the daemon (or `signpending`) serves: some chains pick
+    /// the network passphrase or address version from it.
+    pub network: Network,
     /// The resolved keys, in the text format the original hands its SDK
     /// (WIF for UTXO chains, `0x` hex for EVM, secrets for XRP/XLM/ALGO, ...).
     /// UTXO chains get every collected key, de-duplicated, in order of first
@@ -74,6 +75,7 @@ pub struct SignedTx {
 }
 
 impl SignedTx {
+    /// A transaction that goes to the broadcast endpoint as it is.
     pub fn plain(tx_data: impl Into<String>) -> Self {
         Self {
             tx_data: tx_data.into(),
@@ -82,10 +84,45 @@ impl SignedTx {
     }
 }
 
+/// Chains whose wallets are BIP39 mnemonics: every chain but XRP, XLM and
+/// ALGO, whose wallets are single keys.
+pub trait MnemonicWallets: Send + Sync {
+    /// The account-level key material of `mnemonic` on this chain.
+    fn account(
+        &self,
+        network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError>;
+}
+
+/// Chains whose mnemonic wallets keep an extended public key from which
+/// addresses are derived without the mnemonic: every mnemonic chain but SOL,
+/// whose wallets store their address.
+pub trait XpubAddresses: Send + Sync {
+    /// `generateAddressFromXPub(chain, testnet, xpub, index)`.
+    fn address_from_xpub(
+        &self,
+        network: Network,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError>;
+}
+
 /// One blockchain's wallets, keys and signatures.
 #[async_trait]
 pub trait Signer: Send + Sync {
+    /// The chain.
     fn chain(&self) -> Chain;
+
+    /// Key derivation from a mnemonic; `None` for single-key chains.
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        None
+    }
+
+    /// Addresses from an extended public key; `None` where wallets have none.
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        None
+    }
 
     /// A new wallet as the original's `generateWallet` returns it, fields in
     /// the original's order, without `chain`/`testnet` (the caller appends
@@ -93,26 +130,15 @@ pub trait Signer: Send + Sync {
     /// not mnemonic-based (XRP, XLM, ALGO) ignore it.
     fn generate_wallet(
         &self,
-        testnet: bool,
+        network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError>;
-
-    /// The account-level key material of `mnemonic` on this chain.
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError>;
-
-    /// `generateAddressFromXPub(chain, testnet, xpub, index)`.
-    fn address_from_xpub(
-        &self,
-        testnet: bool,
-        xpub: &str,
-        index: u32,
-    ) -> Result<String, SignerError>;
 
     /// The address a stored private key (or secret) controls. Also the
     /// validation of a key before `storemanagedprivatekey` stores it.
     fn address_from_private_key(
         &self,
-        testnet: bool,
+        network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError>;
 

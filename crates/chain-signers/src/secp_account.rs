@@ -4,12 +4,15 @@
 
 use async_trait::async_trait;
 use bitcoin::secp256k1::{PublicKey, SecretKey};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::mnemonic::GivenOrFresh;
 use crate::secp_hd::{self, AccountKey, XPUB};
-use crate::{Account, ChainApi, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{
+    Account, ChainApi, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer,
+    SignerError, XpubAddresses,
+};
 
 /// How an account chain turns a pending transaction into `txData`.
 #[async_trait]
@@ -90,11 +93,20 @@ impl Signer for AccountChain {
         self.chain
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        testnet: bool,
+        network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
+        let testnet = network.is_testnet();
         let mnemonic = &*GivenOrFresh::new(mnemonic);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(self.coin(testnet)))?;
         // These SDKs write mainnet `xpub` version bytes on every network.
@@ -110,27 +122,9 @@ impl Signer for AccountChain {
         })
     }
 
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Ok(Box::new(ChainAccount {
-            key: AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(self.coin(testnet)))?,
-            address: self.address,
-            key_text: self.key_text,
-        }))
-    }
-
-    fn address_from_xpub(
-        &self,
-        _testnet: bool,
-        xpub: &str,
-        index: u32,
-    ) -> Result<String, SignerError> {
-        let parsed = secp_hd::decode_xpub(self.chain, xpub, &[XPUB, secp_hd::TPUB])?;
-        Ok((self.address)(&secp_hd::child_public(&parsed, index)?))
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         let secret = (self.parse_key)(self.chain, key.expose_secret())?;
@@ -159,5 +153,32 @@ impl Signer for AccountChain {
                 "signing (not built yet)",
             )),
         }
+    }
+}
+
+impl MnemonicWallets for AccountChain {
+    fn account(
+        &self,
+        network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        let testnet = network.is_testnet();
+        Ok(Box::new(ChainAccount {
+            key: AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(self.coin(testnet)))?,
+            address: self.address,
+            key_text: self.key_text,
+        }))
+    }
+}
+
+impl XpubAddresses for AccountChain {
+    fn address_from_xpub(
+        &self,
+        _network: Network,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
+        let parsed = secp_hd::decode_xpub(self.chain, xpub, &[XPUB, secp_hd::TPUB])?;
+        Ok((self.address)(&secp_hd::child_public(&parsed, index)?))
     }
 }

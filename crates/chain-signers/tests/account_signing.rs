@@ -4,6 +4,7 @@
 //! the `txData` the original handed to the Tatum API.
 
 use kms_chain_signers::{signer, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use kms_test_support::replay::Replay;
 use secrecy::SecretString;
@@ -43,7 +44,7 @@ async fn sign_vector(v: &Value) -> (String, Vec<String>) {
     let (pending, keys) = pending_and_keys(v);
     let input = SignInput {
         pending: &pending,
-        testnet: v["testnet"].as_bool().unwrap(),
+        network: Network::from_testnet(v["testnet"].as_bool().unwrap()),
         keys: &keys,
         mnemonic: None,
     };
@@ -160,7 +161,7 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
         let (pending, keys) = pending_and_keys(&with_public_key(edit));
         let input = SignInput {
             pending: &pending,
-            testnet: false,
+            network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };
@@ -202,7 +203,7 @@ async fn sol_and_egld_signatures_verify_independently() {
     )];
     let input = SignInput {
         pending: &pending,
-        testnet: false,
+        network: Network::Mainnet,
         keys: &keys,
         mnemonic: None,
     };

@@ -4,6 +4,7 @@
 
 use kms_chain_signers::{signer, Mnemonic};
 use kms_core::Chain;
+use kms_core::Network;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -12,7 +13,14 @@ const MNEMONIC: &str =
 
 fn fresh_wallets(chain: Chain, n: usize) -> Vec<Value> {
     (0..n)
-        .map(|_| serde_json::to_value(signer(chain).generate_wallet(false, None).unwrap()).unwrap())
+        .map(|_| {
+            serde_json::to_value(
+                signer(chain)
+                    .generate_wallet(Network::Mainnet, None)
+                    .unwrap(),
+            )
+            .unwrap()
+        })
         .collect()
 }
 
@@ -22,8 +30,12 @@ fn sol_wallets_match_solders_and_bip_utils() {
         return;
     };
     let m = Mnemonic::parse(MNEMONIC).unwrap();
-    let ours =
-        serde_json::to_value(signer(Chain::SOL).generate_wallet(false, Some(&m)).unwrap()).unwrap();
+    let ours = serde_json::to_value(
+        signer(Chain::SOL)
+            .generate_wallet(Network::Mainnet, Some(&m))
+            .unwrap(),
+    )
+    .unwrap();
     let fresh = fresh_wallets(Chain::SOL, 3);
     let out = kms_test_support::run_python(
         &py,
@@ -87,7 +99,7 @@ print(json.dumps({"ours": ours, "theirs": theirs}))
         let seed = SecretString::from(t["seed"].as_str().unwrap().to_string());
         assert_eq!(
             signer(Chain::XRP)
-                .address_from_private_key(false, &seed)
+                .address_from_private_key(Network::Mainnet, &seed)
                 .unwrap(),
             t["address"].as_str().unwrap()
         );
@@ -149,7 +161,11 @@ fn kcs_keys_match_eth_account() {
         return;
     };
     let m = Mnemonic::parse(MNEMONIC).unwrap();
-    let account = signer(Chain::KCS).account(false, &m).unwrap();
+    let account = signer(Chain::KCS)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &m)
+        .unwrap();
     let ours: Vec<String> = (0..3).map(|i| account.address(i).unwrap()).collect();
     let out = kms_test_support::run_python(
         &py,

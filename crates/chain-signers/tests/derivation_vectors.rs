@@ -4,6 +4,7 @@
 
 use kms_chain_signers::{signer, Mnemonic};
 use kms_core::Chain;
+use kms_core::Network;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
@@ -49,20 +50,29 @@ fn derivation_vectors_are_reproduced() {
         let mnemonic = &mnemonics[v["mnemonicIndex"].as_u64().unwrap() as usize];
         let s = signer(chain);
 
-        let wallet = s.generate_wallet(testnet, Some(mnemonic)).unwrap();
+        let wallet = s
+            .generate_wallet(Network::from_testnet(testnet), Some(mnemonic))
+            .unwrap();
         assert_eq!(
             serde_json::to_string(&wallet).unwrap(),
             serde_json::to_string(&v["wallet"]).unwrap(),
             "{label}: wallet (fields and their order)"
         );
 
-        let account = s.account(testnet, mnemonic).unwrap();
+        let account = s
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::from_testnet(testnet), mnemonic)
+            .unwrap();
         for (index, expected) in v["addresses"].as_object().unwrap() {
             let index: u32 = index.parse().unwrap();
             // EGLD has no xpub: the original passes the mnemonic instead.
             let xpub = v["wallet"]["xpub"].as_str().unwrap_or(mnemonic.phrase());
             assert_eq!(
-                &s.address_from_xpub(testnet, xpub, index).unwrap(),
+                &s.xpub_addresses()
+                    .unwrap()
+                    .address_from_xpub(Network::from_testnet(testnet), xpub, index)
+                    .unwrap(),
                 expected,
                 "{label}: address {index}"
             );
@@ -87,7 +97,8 @@ fn derivation_vectors_are_reproduced() {
                 }; // the original threw
                 let key = SecretString::from(v["privateKeys"][index].as_str().unwrap().to_string());
                 assert_eq!(
-                    &s.address_from_private_key(testnet, &key).unwrap(),
+                    &s.address_from_private_key(Network::from_testnet(testnet), &key)
+                        .unwrap(),
                     expected,
                     "{label}: address of key {index}"
                 );
@@ -109,7 +120,11 @@ fn flow_private_keys_keep_the_originals_unpadded_hex() {
                 .unwrap(),
         )
         .unwrap();
-        let account = signer(Chain::FLOW).account(false, &mnemonic).unwrap();
+        let account = signer(Chain::FLOW)
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::Mainnet, &mnemonic)
+            .unwrap();
         let index = example["index"].as_u64().unwrap() as u32;
         assert_eq!(
             account.private_key(index).unwrap().expose_secret(),
@@ -129,7 +144,7 @@ fn bad_input_is_refused_with_a_reason() {
     let wif_mainnet =
         SecretString::from("L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf".to_string());
     let err = btc
-        .address_from_private_key(true, &wif_mainnet)
+        .address_from_private_key(Network::Testnet, &wif_mainnet)
         .unwrap_err()
         .to_string();
     assert!(err.contains("mainnet key"), "{err}");
@@ -145,7 +160,8 @@ fn bad_input_is_refused_with_a_reason() {
     ] {
         let key = SecretString::from(bad.to_string());
         assert!(
-            eth.address_from_private_key(false, &key).is_err(),
+            eth.address_from_private_key(Network::Mainnet, &key)
+                .is_err(),
             "{bad:?} accepted"
         );
     }
@@ -153,13 +169,22 @@ fn bad_input_is_refused_with_a_reason() {
         "0x1ab42cc412b618bdea3a599e3c9bae199ebf030895b039e9db1e30dafb12b727".to_string(),
     );
     assert_eq!(
-        eth.address_from_private_key(false, &short).unwrap(),
+        eth.address_from_private_key(Network::Mainnet, &short)
+            .unwrap(),
         "0x9858effd232b4033e47d90003d41ec34ecaeda94"
     );
-    assert!(btc.address_from_xpub(false, "xpub-not-really", 0).is_err());
+    assert!(btc
+        .xpub_addresses()
+        .unwrap()
+        .address_from_xpub(Network::Mainnet, "xpub-not-really", 0)
+        .is_err());
     // A testnet xpub handed to mainnet: named, not silently mis-derived.
     let tpub = "tpubDEQBfiy13hMZzGT4NYqNnWntG7eHiiJTxRKtaqcmbzsR8CyeZ3LiKCrQggJt5JXCbDpm6Tbdzx9SRQqSYaLjfBJkvmaoifsy8o9RhLKmqeY";
-    assert!(btc.address_from_xpub(false, tpub, 0).is_err());
+    assert!(btc
+        .xpub_addresses()
+        .unwrap()
+        .address_from_xpub(Network::Mainnet, tpub, 0)
+        .is_err());
     assert!(kms_chain_signers::parse_index("2147483648").is_err());
     assert!(kms_chain_signers::parse_index("-1").is_err());
     assert_eq!(

@@ -4,6 +4,7 @@
 //! pycardano); offline signing and malformed input answered with errors that
 //! say what is wrong.
 
+use kms_core::Network;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -44,7 +45,7 @@ fn secret(text: &str) -> SecretString {
 fn input<'a>(pending: &'a PendingTransaction, keys: &'a [SecretString]) -> SignInput<'a> {
     SignInput {
         pending,
-        testnet: false,
+        network: Network::Mainnet,
         keys,
         mnemonic: None,
     }
@@ -242,7 +243,9 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
     // A key the message does not name: web3.js refused it as an unknown signer.
     let mnemonic = Mnemonic::parse(vectors()["mnemonic"].as_str().unwrap()).unwrap();
     let other = sol
-        .account(false, &mnemonic)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
         .unwrap()
         .private_key(5)
         .unwrap();
@@ -544,7 +547,11 @@ struct AdaCase {
 fn ada_case() -> AdaCase {
     let ada = signer(Chain::ADA);
     let mnemonic = Mnemonic::parse(vectors()["mnemonic"].as_str().unwrap()).unwrap();
-    let account = ada.account(false, &mnemonic).unwrap();
+    let account = ada
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap();
     let spenders = [account.address(3).unwrap(), account.address(4).unwrap()];
     let recipient = account.address(7).unwrap();
     let inputs = vec![("ab".repeat(32), 0), ("cd".repeat(32), 1)];

@@ -2,6 +2,7 @@
 //! network facts it fetched replayed from the vectors' recorded requests.
 
 use kms_chain_signers::{signer, SignInput};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use kms_test_support::replay::Replay;
 use secrecy::SecretString;
@@ -36,7 +37,7 @@ async fn evm_signing_vectors_are_reproduced() {
         )];
         let input = SignInput {
             pending: &pending,
-            testnet: false,
+            network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };
@@ -70,7 +71,7 @@ async fn offline_signing_names_what_it_would_fetch() {
     )];
     let input = SignInput {
         pending: &pending,
-        testnet: false,
+        network: Network::Mainnet,
         keys: &keys,
         mnemonic: None,
     };
@@ -93,7 +94,7 @@ async fn offline_signing_names_what_it_would_fetch() {
         };
         let input = SignInput {
             pending: &pending,
-            testnet: false,
+            network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };
@@ -131,7 +132,7 @@ fn eip1559_and_kcs_match_eth_account() {
         .unwrap();
         let input = SignInput {
             pending: &pending,
-            testnet: false,
+            network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };

@@ -5,6 +5,7 @@
 //! with the `ecdsa` library over SHA3-256 of the domain-tagged message.
 
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignerError};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -25,17 +26,27 @@ fn every_flow_derivation_vector_is_reproduced() {
                 .unwrap(),
         )
         .unwrap();
-        let wallet = flow.generate_wallet(testnet, Some(&mnemonic)).unwrap();
+        let wallet = flow
+            .generate_wallet(Network::from_testnet(testnet), Some(&mnemonic))
+            .unwrap();
         assert_eq!(
             serde_json::to_string(&wallet).unwrap(),
             serde_json::to_string(&v["wallet"]).unwrap()
         );
         let xpub = v["wallet"]["xpub"].as_str().unwrap();
-        let account = flow.account(testnet, &mnemonic).unwrap();
+        let account = flow
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::from_testnet(testnet), &mnemonic)
+            .unwrap();
         for (index, expected) in v["addresses"].as_object().unwrap() {
             let index: u32 = index.parse().unwrap();
             assert_eq!(
-                &flow.address_from_xpub(testnet, xpub, index).unwrap(),
+                &flow
+                    .xpub_addresses()
+                    .unwrap()
+                    .address_from_xpub(Network::from_testnet(testnet), xpub, index)
+                    .unwrap(),
                 expected
             );
             assert_eq!(&account.address(index).unwrap(), expected);
@@ -47,10 +58,17 @@ fn every_flow_derivation_vector_is_reproduced() {
             // The original threw "Unsupported blockchain."; ours answers the
             // public key, as the xpub does for that index.
             assert_eq!(
-                flow.address_from_private_key(testnet, &key).unwrap(),
+                flow.address_from_private_key(Network::from_testnet(testnet), &key)
+                    .unwrap(),
                 v["addresses"][index].as_str().unwrap_or(
                     &flow
-                        .address_from_xpub(testnet, xpub, index.parse().unwrap())
+                        .xpub_addresses()
+                        .unwrap()
+                        .address_from_xpub(
+                            Network::from_testnet(testnet),
+                            xpub,
+                            index.parse().unwrap()
+                        )
                         .unwrap()
                 )
             );
@@ -68,13 +86,18 @@ fn every_flow_derivation_vector_is_reproduced() {
                 .unwrap(),
         )
         .unwrap();
-        let account = flow.account(false, &mnemonic).unwrap();
+        let account = flow
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::Mainnet, &mnemonic)
+            .unwrap();
         let index = example["index"].as_u64().unwrap() as u32;
         let key = account.private_key(index).unwrap();
         assert_eq!(key.expose_secret(), example["privateKey"].as_str().unwrap());
         assert_eq!(key.expose_secret().len(), 63);
         assert_eq!(
-            flow.address_from_private_key(false, &key).unwrap(),
+            flow.address_from_private_key(Network::Mainnet, &key)
+                .unwrap(),
             example["publicKey"].as_str().unwrap()
         );
     }
@@ -104,7 +127,7 @@ fn sign(serialized: &Value, keys: &[SecretString]) -> Result<Value, SignerError>
     let p = pending(serialized);
     let input = SignInput {
         pending: &p,
-        testnet: false,
+        network: Network::Mainnet,
         keys,
         mnemonic: None,
     };
@@ -296,7 +319,7 @@ fn requests_it_cannot_sign_are_refused_with_a_reason() {
     };
     let input = SignInput {
         pending: &bad_json,
-        testnet: false,
+        network: Network::Mainnet,
         keys: &keys,
         mnemonic: None,
     };

@@ -6,6 +6,7 @@
 
 use kms_chain_signers::{signer, Mnemonic, SignerError};
 use kms_core::Chain;
+use kms_core::Network;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
@@ -32,14 +33,20 @@ fn every_utxo_derivation_vector_is_reproduced() {
         let mnemonic = &mnemonics[v["mnemonicIndex"].as_u64().unwrap() as usize];
         let s = signer(chain);
 
-        let wallet = s.generate_wallet(testnet, Some(mnemonic)).unwrap();
+        let wallet = s
+            .generate_wallet(Network::from_testnet(testnet), Some(mnemonic))
+            .unwrap();
         assert_eq!(
             serde_json::to_string(&wallet).unwrap(),
             serde_json::to_string(&v["wallet"]).unwrap(),
             "{label}: wallet {{mnemonic, xpub}} in this order"
         );
         let xpub = v["wallet"]["xpub"].as_str().unwrap();
-        let account = s.account(testnet, mnemonic).unwrap();
+        let account = s
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::from_testnet(testnet), mnemonic)
+            .unwrap();
         for (index, expected) in v["addresses"].as_object().unwrap() {
             let index: u32 = index.parse().unwrap();
             if index == 2_147_483_647 {
@@ -47,7 +54,10 @@ fn every_utxo_derivation_vector_is_reproduced() {
             }
             let expected = expected.as_str().unwrap();
             assert_eq!(
-                s.address_from_xpub(testnet, xpub, index).unwrap(),
+                s.xpub_addresses()
+                    .unwrap()
+                    .address_from_xpub(Network::from_testnet(testnet), xpub, index)
+                    .unwrap(),
                 expected,
                 "{label}: address {index}"
             );
@@ -65,7 +75,9 @@ fn every_utxo_derivation_vector_is_reproduced() {
                 expected.as_str().unwrap(),
                 "{label}: key {index}"
             );
-            let from_key = s.address_from_private_key(testnet, &key).unwrap();
+            let from_key = s
+                .address_from_private_key(Network::from_testnet(testnet), &key)
+                .unwrap();
             match &v["addressFromPrivateKey"][index.to_string()] {
                 Value::String(expected) => {
                     assert_eq!(&from_key, expected, "{label}: address of key {index}")
@@ -74,7 +86,10 @@ fn every_utxo_derivation_vector_is_reproduced() {
                 // (all of these chains' xpub addresses are P2PKH).
                 Value::Object(e) if e.contains_key("error") => assert_eq!(
                     from_key,
-                    s.address_from_xpub(testnet, xpub, index).unwrap(),
+                    s.xpub_addresses()
+                        .unwrap()
+                        .address_from_xpub(Network::from_testnet(testnet), xpub, index)
+                        .unwrap(),
                     "{label}: address of key {index}"
                 ),
                 Value::Null => {}
@@ -107,12 +122,12 @@ fn keys_of_the_other_network_or_chain_are_refused_by_name() {
     );
     let ltc = signer(Chain::LTC);
     let err = ltc
-        .address_from_private_key(true, &key)
+        .address_from_private_key(Network::Testnet, &key)
         .unwrap_err()
         .to_string();
     assert!(err.contains("mainnet key"), "{err}");
     let err = signer(Chain::DOGE)
-        .address_from_private_key(false, &key)
+        .address_from_private_key(Network::Mainnet, &key)
         .unwrap_err();
     assert!(
         matches!(err, SignerError::InvalidPrivateKey { .. }),
@@ -121,7 +136,11 @@ fn keys_of_the_other_network_or_chain_are_refused_by_name() {
     assert!(!err.to_string().contains(key.expose_secret()));
     // An index past 2^31 - 1 is refused, not wrapped into a hardened child.
     let mnemonic = Mnemonic::parse(file["mnemonics"][0].as_str().unwrap()).unwrap();
-    let account = signer(Chain::BTC).account(false, &mnemonic).unwrap();
+    let account = signer(Chain::BTC)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap();
     assert!(account.address(2_147_483_648).is_err());
     assert!(account.private_key(2_147_483_648).is_err());
 }

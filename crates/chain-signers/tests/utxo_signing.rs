@@ -4,6 +4,7 @@
 //! malformed input, BCH's de-duplicated keys.
 
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignerError};
+use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -47,7 +48,7 @@ fn sign(
 ) -> Result<String, SignerError> {
     let input = SignInput {
         pending,
-        testnet: false,
+        network: Network::Mainnet,
         keys,
         mnemonic,
     };
@@ -98,7 +99,11 @@ fn vector_keys_are_the_accounts_keys() {
         if !UTXO.contains(&v["chain"].as_str().unwrap()) {
             continue;
         }
-        let account = signer(chain_of(v)).account(false, &mnemonic).unwrap();
+        let account = signer(chain_of(v))
+            .mnemonic_wallets()
+            .unwrap()
+            .account(Network::Mainnet, &mnemonic)
+            .unwrap();
         for k in v["signingKeys"].as_array().unwrap() {
             let (Some(wif), Some(index)) = (k["privateKey"].as_str(), k["index"].as_u64()) else {
                 continue;
@@ -150,7 +155,9 @@ fn a_key_that_spends_nothing_is_named() {
     // Another key of the same account (index 9), which owns no input.
     let (_, mnemonic) = vectors();
     let stranger = signer(Chain::BTC)
-        .account(false, &mnemonic)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
         .unwrap()
         .private_key(9)
         .unwrap();
@@ -256,8 +263,11 @@ fn malformed_transactions_are_refused_without_panicking() {
     }
     // A transaction for another chain.
     let mut p = pending(v);
-    p.chain = "LTC".into();
-    assert!(sign(Chain::BTC, &p, &keys, None).is_err());
+    p.chain = Chain::LTC;
+    assert!(matches!(
+        sign(Chain::BTC, &p, &keys, None),
+        Err(SignerError::InvalidTransaction { .. })
+    ));
     // Keys that are not WIFs of the chain.
     let ltc = vector(&file, "ltc-mainnet-p2pkh-2in");
     let err = sign(Chain::BTC, &pending(v), &wifs(ltc), None).unwrap_err();
@@ -443,7 +453,9 @@ fn bch_one_key_signs_every_input_and_verifies_independently() {
     // Two different keys for two inputs would be positional; three keys for
     // two inputs are refused.
     let stranger = signer(Chain::BCH)
-        .account(false, &vectors().1)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &vectors().1)
         .unwrap()
         .private_key(4)
         .unwrap();
@@ -530,7 +542,11 @@ print(json.dumps({"valid": valid}))
 fn btc_mixed_input_kinds_verify_independently() {
     use bitcoin::hashes::Hash;
     let (_, mnemonic) = vectors();
-    let account = signer(Chain::BTC).account(false, &mnemonic).unwrap();
+    let account = signer(Chain::BTC)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap();
     let keys: Vec<SecretString> = [3, 4, 5].map(|i| account.private_key(i).unwrap()).to_vec();
     let hash_of = |wif: &SecretString| {
         let key = bitcoin::PrivateKey::from_wif(wif.expose_secret()).unwrap();

@@ -14,23 +14,30 @@ pub enum Service {
     VetNode,
 }
 
+/// The HTTP method of an [`ApiRequest`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HttpMethod {
+    /// `GET`, no body.
     Get,
+    /// `POST` with a JSON body.
     Post,
 }
 
 /// One request, e.g. `POST /v3/ethereum/web3/{apiKey}` with a JSON-RPC body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiRequest {
+    /// The server.
     pub service: Service,
+    /// The method.
     pub method: HttpMethod,
     /// Path and query, starting with `/`.
     pub path: String,
+    /// The JSON body of a `POST`.
     pub body: Option<Value>,
 }
 
 impl ApiRequest {
+    /// A `GET`.
     pub fn get(service: Service, path: impl Into<String>) -> Self {
         Self {
             service,
@@ -39,6 +46,7 @@ impl ApiRequest {
             body: None,
         }
     }
+    /// A `POST` with a JSON body.
     pub fn post(service: Service, path: impl Into<String>, body: Value) -> Self {
         Self {
             service,
@@ -57,21 +65,58 @@ impl ApiRequest {
     }
 }
 
+/// Why a request to the Tatum API or a node failed: the one error type of
+/// every network call the KMS makes to them. Paths are written with
+/// `{apiKey}` where the key goes: the key never appears in an error.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// Offline signing was asked for something only the network knows.
     #[error("offline: {what} would have to be fetched from the network; add it to the transaction or sign online")]
-    Offline { what: String },
+    Offline {
+        /// What would have been asked (a JSON-RPC method, a path).
+        what: String,
+    },
+    /// The API key was refused: every other request would be refused alike.
+    #[error("the Tatum API rejected the API key (HTTP {status} on {path}); check TATUM_API_KEY")]
+    Unauthorized {
+        /// The request's path.
+        path: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// The server answered with an error status.
     #[error("{path}: HTTP {status}: {message}")]
     Status {
+        /// The request's path.
         path: String,
+        /// The HTTP status.
         status: u16,
+        /// The server's message, shortened.
         message: String,
     },
+    /// No answer: connection, timeout, TLS.
     #[error("{path}: {message}")]
-    Transport { path: String, message: String },
+    Transport {
+        /// The request's path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An answer that is not what the endpoint returns.
     #[error("{path}: unexpected answer: {message}")]
-    BadAnswer { path: String, message: String },
+    BadAnswer {
+        /// The request's path.
+        path: String,
+        /// What was wrong with it.
+        message: String,
+    },
+}
+
+impl ApiError {
+    /// A refused API key fails every request alike.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Unauthorized { .. })
+    }
 }
 
 /// How signers reach the network. `kms-tatum-client` implements it over

@@ -2,6 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A blockchain the KMS can hold keys for, named as the Tatum API names it.
+#[allow(missing_docs)] // the variants are the Tatum API's chain codes
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Chain {
     BTC,
@@ -38,6 +39,16 @@ pub struct UnsupportedChain {
     pub note: Option<&'static str>,
 }
 
+impl UnsupportedChain {
+    /// The original's message, and the note when there is one.
+    pub fn explained(&self) -> String {
+        match self.note {
+            Some(note) => format!("{self} ({note})"),
+            None => self.to_string(),
+        }
+    }
+}
+
 impl Chain {
     /// Every chain, in the order the original daemon polls them.
     pub const ALL: [Chain; 21] = [
@@ -64,6 +75,7 @@ impl Chain {
         Chain::KCS,
     ];
 
+    /// The Tatum API's code of the chain (`BTC`, `ETH`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Chain::BTC => "BTC",
@@ -117,24 +129,10 @@ impl Chain {
         }
     }
 
-    /// UTXO chains sign with every collected key; account chains with one.
+    /// UTXO chains: a transaction spends outputs of several keys, so it is
+    /// signed with every collected key.
     pub fn is_utxo(self) -> bool {
         matches!(self, Chain::BTC | Chain::LTC | Chain::DOGE | Chain::BCH)
-    }
-
-    /// Chains whose off-chain withdrawals the Tatum API routes through
-    /// `/v3/offchain/withdrawal/broadcast`.
-    pub fn supports_offchain_withdrawal(self) -> bool {
-        matches!(
-            self,
-            Chain::BTC
-                | Chain::LTC
-                | Chain::DOGE
-                | Chain::BCH
-                | Chain::ETH
-                | Chain::ONE
-                | Chain::ADA
-        )
     }
 }
 

@@ -2,6 +2,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
+use crate::{Chain, Network};
+
 /// One wallet of the store: the original's JSON object (`mnemonic`, `xpub`,
 /// `privateKey`, `secret`, `address`, `chain`, `testnet`, ...), kept with its
 /// key order so `export` prints what the original printed.
@@ -16,15 +18,39 @@ pub struct WalletEntry(Map<String, Value>);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WalletKind {
+    /// Holds a BIP39 mnemonic; keys are derived at an index.
     Mnemonic,
+    /// Holds one private key.
     PrivateKey,
+    /// Holds a chain's own secret (XRP, XLM, ALGO).
     Secret,
+    /// Holds none of those.
     Other,
 }
 
+/// Why a stored wallet's `chain` field names no chain we serve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WalletChainError {
+    /// The wallet has no `chain` field.
+    #[error("the wallet has no chain")]
+    Missing,
+    /// The field names a chain we do not serve.
+    #[error("the wallet is stored for chain '{0}', which is not one we serve")]
+    Unsupported(String),
+}
+
 impl WalletEntry {
+    /// An empty wallet.
     pub fn new() -> Self {
         Self(Map::new())
+    }
+
+    /// A wallet to store: the chain's own fields, then `chain` and
+    /// `testnet`, in the order the original stored them.
+    pub fn stored(fields: WalletEntry, chain: Chain, network: Network) -> WalletEntry {
+        fields
+            .with("chain", chain.as_str())
+            .with("testnet", network.is_testnet())
     }
 
     /// Appends (or replaces) a field, keeping first-insertion order.
@@ -33,12 +59,14 @@ impl WalletEntry {
         self
     }
 
+    /// Sets a field (an old value is zeroized).
     pub fn insert(&mut self, key: &str, value: impl Into<Value>) {
         if let Some(mut old) = self.0.insert(key.to_string(), value.into()) {
             zeroize_value(&mut old);
         }
     }
 
+    /// A field, as stored.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
     }
@@ -50,27 +78,38 @@ impl WalletEntry {
             .filter(|s| !s.is_empty())
     }
 
-    pub fn chain_name(&self) -> Option<&str> {
-        self.str_field("chain")
+    /// The chain the wallet was stored for (`chain`, any case).
+    pub fn chain(&self) -> Result<Chain, WalletChainError> {
+        let name = self.str_field("chain").ok_or(WalletChainError::Missing)?;
+        name.parse()
+            .map_err(|_| WalletChainError::Unsupported(name.to_string()))
     }
-    pub fn testnet(&self) -> bool {
-        self.0
-            .get("testnet")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+    /// The network the wallet was stored for (`testnet`; absent is mainnet, as in the original).
+    pub fn network(&self) -> Network {
+        Network::from_testnet(
+            self.0
+                .get("testnet")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        )
     }
+    /// The BIP39 phrase of a mnemonic wallet.
     pub fn mnemonic(&self) -> Option<&str> {
         self.str_field("mnemonic")
     }
+    /// The extended public key of a mnemonic wallet.
     pub fn xpub(&self) -> Option<&str> {
         self.str_field("xpub")
     }
+    /// The key of a private-key wallet (also kept by SOL's mnemonic wallets).
     pub fn private_key(&self) -> Option<&str> {
         self.str_field("privateKey")
     }
+    /// The secret of an XRP, XLM or ALGO wallet.
     pub fn secret(&self) -> Option<&str> {
         self.str_field("secret")
     }
+    /// The stored address, for chains that store one.
     pub fn address(&self) -> Option<&str> {
         self.str_field("address")
     }
@@ -89,12 +128,9 @@ impl WalletEntry {
         }
     }
 
+    /// Every field, in stored order.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
-    }
-
-    pub fn field_names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
     }
 }
 
@@ -140,5 +176,27 @@ mod tests {
             r#"{"mnemonic":"abandon abandon about","xpub":"xpubABC","chain":"BTC","testnet":false}"#
         );
         assert_eq!(w.kind(), WalletKind::Mnemonic);
+        assert_eq!(w.chain(), Ok(Chain::BTC));
+        assert_eq!(w.network(), Network::Mainnet);
+    }
+
+    #[test]
+    fn stored_wallets_own_chain_and_network() {
+        let w = WalletEntry::stored(
+            WalletEntry::new().with("privateKey", "k"),
+            Chain::ETH,
+            Network::Testnet,
+        );
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"privateKey":"k","chain":"ETH","testnet":true}"#
+        );
+        assert_eq!(w.chain(), Ok(Chain::ETH));
+        assert_eq!(w.network(), Network::Testnet);
+        assert_eq!(
+            WalletEntry::new().with("chain", "BNB").chain(),
+            Err(WalletChainError::Unsupported("BNB".into()))
+        );
+        assert_eq!(WalletEntry::new().chain(), Err(WalletChainError::Missing));
     }
 }

@@ -6,14 +6,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kms_core::{ApiError, ApiRequest, Chain, ChainApi, HttpMethod, PendingTransaction, Service};
+use kms_core::{ApiError, ApiRequest, Chain, ChainApi, HttpMethod, PendingBatch, Service, SignatureId};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use crate::version::VersionNotice;
-use crate::{Broadcast, ReportedError, TatumApi, TatumError, MAX_IDS_PER_REQUEST};
+use crate::{Broadcast, ReportedError, TatumApi, MAX_IDS_PER_REQUEST};
 
 /// How hard to try before a request counts as failed.
 #[derive(Clone, Debug)]
@@ -82,7 +82,7 @@ struct Answer {
 }
 
 impl TatumClient {
-    pub fn new(config: ClientConfig) -> Result<TatumClient, TatumError> {
+    pub fn new(config: ClientConfig) -> Result<TatumClient, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
@@ -90,7 +90,7 @@ impl TatumClient {
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(format!("tatum-kms-rs/{}", config.client_version))
             .build()
-            .map_err(|e| TatumError::Transport {
+            .map_err(|e| ApiError::Transport {
                 path: config.base_url.clone(),
                 message: format!("cannot build the HTTP client: {e}"),
             })?;
@@ -103,11 +103,6 @@ impl TatumClient {
             retry: config.retry,
             latest_version: Mutex::new(None),
         })
-    }
-
-    /// The last `x-ttm-kms-latest-version` header the pending endpoint sent.
-    pub fn latest_version(&self) -> Option<VersionNotice> {
-        self.latest_version.lock().ok()?.clone()
     }
 
     /// A request to the Tatum API; `path` may hold `{apiKey}`.
@@ -132,7 +127,7 @@ impl TatumClient {
         request
     }
 
-    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, TatumError> {
+    async fn post_json(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
         let answer = self
             .send(
                 self.tatum_request(Method::POST, path, Some(body)),
@@ -180,11 +175,11 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// The JSON of a 2xx answer; any other status as [`TatumError::Status`]
+/// The JSON of a 2xx answer; any other status as [`ApiError::Status`]
 /// with the API's own message.
-fn json_of(path: &str, answer: Answer) -> Result<Value, TatumError> {
+fn json_of(path: &str, answer: Answer) -> Result<Value, ApiError> {
     if !answer.status.is_success() {
-        return Err(TatumError::Status {
+        return Err(ApiError::Status {
             path: path.to_string(),
             status: answer.status.as_u16(),
             message: error_message(&answer.body),
@@ -193,7 +188,7 @@ fn json_of(path: &str, answer: Answer) -> Result<Value, TatumError> {
     if answer.body.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&answer.body).map_err(|e| TatumError::BadAnswer {
+    serde_json::from_slice(&answer.body).map_err(|e| ApiError::BadAnswer {
         path: path.to_string(),
         message: format!("not JSON ({e}): {}", snippet(&answer.body)),
     })
@@ -227,14 +222,14 @@ fn snippet(body: &[u8]) -> String {
     }
 }
 
-fn broadcast_of(path: &str, answer: Value) -> Result<Broadcast, TatumError> {
+fn broadcast_of(path: &str, answer: Value) -> Result<Broadcast, ApiError> {
     let failed = answer
         .get("failed")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let tx_id = answer.get("txId").and_then(Value::as_str).map(String::from);
     if tx_id.is_none() && !failed && !answer.is_object() {
-        return Err(TatumError::BadAnswer {
+        return Err(ApiError::BadAnswer {
             path: path.to_string(),
             message: format!("expected {{txId, failed}}, got {answer}"),
         });
@@ -244,18 +239,22 @@ fn broadcast_of(path: &str, answer: Value) -> Result<Broadcast, TatumError> {
 
 #[async_trait]
 impl TatumApi for TatumClient {
+    fn latest_version(&self) -> Option<VersionNotice> {
+        self.latest_version.lock().ok()?.clone()
+    }
+
     async fn pending(
         &self,
         chain: Chain,
-        signature_ids: &[String],
-    ) -> Result<Vec<PendingTransaction>, TatumError> {
+        signature_ids: &[SignatureId],
+    ) -> Result<PendingBatch, ApiError> {
         let path = format!("/v3/kms/pending/{}", chain.as_str());
-        let mut all = Vec::new();
+        let mut all = PendingBatch::default();
         /// Borrows the ids: an idle cycle's cost is writing them, not copying them.
         #[derive(serde::Serialize)]
         struct Body<'a> {
             #[serde(rename = "signatureIds")]
-            signature_ids: &'a [String],
+            signature_ids: &'a [SignatureId],
         }
         for chunk in signature_ids.chunks(MAX_IDS_PER_REQUEST) {
             // Only this request carries our version, as the original's did.
@@ -277,12 +276,17 @@ impl TatumApi for TatumClient {
                 }
             }
             let value = json_of(&path, answer)?;
-            let txs: Vec<PendingTransaction> =
-                serde_json::from_value(value).map_err(|e| TatumError::BadAnswer {
+            // Entry by entry: one entry we cannot read (an unknown chain)
+            // is reported on its own and never hides the others.
+            let Value::Array(items) = value else {
+                return Err(ApiError::BadAnswer {
                     path: path.clone(),
-                    message: format!("not a list of pending transactions: {e}"),
-                })?;
-            all.extend(txs);
+                    message: "not a list of pending transactions".into(),
+                });
+            };
+            let batch = PendingBatch::from_values(items);
+            all.transactions.extend(batch.transactions);
+            all.unreadable.extend(batch.unreadable);
         }
         Ok(all)
     }
@@ -292,7 +296,7 @@ impl TatumApi for TatumClient {
         chain: Chain,
         tx_data: &str,
         signature_id: &str,
-    ) -> Result<Broadcast, TatumError> {
+    ) -> Result<Broadcast, ApiError> {
         let path = format!("/v3/{}/broadcast", chain.broadcast_path());
         let answer = self
             .post_json(
@@ -309,7 +313,7 @@ impl TatumApi for TatumClient {
         tx_data: &str,
         withdrawal_id: &str,
         signature_id: &str,
-    ) -> Result<Broadcast, TatumError> {
+    ) -> Result<Broadcast, ApiError> {
         let path = "/v3/offchain/withdrawal/broadcast";
         let answer = self
             .post_json(
@@ -325,7 +329,7 @@ impl TatumApi for TatumClient {
         broadcast_of(path, answer)
     }
 
-    async fn report_errors(&self, errors: &[ReportedError]) -> Result<(), TatumError> {
+    async fn report_errors(&self, errors: &[ReportedError]) -> Result<(), ApiError> {
         let errors: Vec<Value> = errors
             .iter()
             .map(|e| json!({ "signatureId": e.signature_id, "error": e.error }))
@@ -346,12 +350,12 @@ impl TatumClient {
         request: reqwest::RequestBuilder,
         path: &str,
         our_key: bool,
-    ) -> Result<Answer, TatumError> {
+    ) -> Result<Answer, ApiError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
         loop {
             let Some(this_try) = request.try_clone() else {
-                return Err(TatumError::Transport {
+                return Err(ApiError::Transport {
                     path: path.to_string(),
                     message: "request cannot be repeated".into(),
                 });
@@ -370,7 +374,7 @@ impl TatumClient {
             };
             let hint = match &outcome {
                 Ok(a) if our_key && matches!(a.status.as_u16(), 401 | 403) => {
-                    return Err(TatumError::Unauthorized {
+                    return Err(ApiError::Unauthorized {
                         path: path.to_string(),
                         status: a.status.as_u16(),
                     })
@@ -393,7 +397,7 @@ impl TatumClient {
                     attempt += 1;
                 }
                 _ => {
-                    return outcome.map_err(|e| TatumError::Transport {
+                    return outcome.map_err(|e| ApiError::Transport {
                         path: path.to_string(),
                         message: describe(&e),
                     })
@@ -428,28 +432,7 @@ impl ChainApi for TatumClient {
                 (built, false)
             }
         };
-        let answer = self.send(built, path, our_key).await.map_err(api_error)?;
-        json_of(path, answer).map_err(api_error)
-    }
-}
-
-fn api_error(e: TatumError) -> ApiError {
-    match e {
-        TatumError::Unauthorized { path, status } => ApiError::Status {
-            path,
-            status,
-            message: "the Tatum API rejected the API key".into(),
-        },
-        TatumError::Status {
-            path,
-            status,
-            message,
-        } => ApiError::Status {
-            path,
-            status,
-            message,
-        },
-        TatumError::Transport { path, message } => ApiError::Transport { path, message },
-        TatumError::BadAnswer { path, message } => ApiError::BadAnswer { path, message },
+        let answer = self.send(built, path, our_key).await?;
+        json_of(path, answer)
     }
 }

@@ -7,7 +7,9 @@ mod client;
 mod version;
 
 use async_trait::async_trait;
-use kms_core::{Chain, PendingTransaction};
+use kms_core::{Chain, PendingBatch, SignatureId};
+
+pub use kms_core::ApiError;
 
 pub use client::{ClientConfig, RetryPolicy, TatumClient};
 pub use version::{is_newer, VersionNotice};
@@ -19,40 +21,19 @@ pub const MAX_IDS_PER_REQUEST: usize = 25_000;
 /// What the Tatum API answered to a broadcast.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broadcast {
+    /// The chain's transaction id, when the API gave one.
     pub tx_id: Option<String>,
+    /// The API's `failed` flag: it took the transaction but could not send it.
     pub failed: bool,
 }
 
 /// A failed transaction of a cycle, as `POST /v3/tatum/kms/batch` takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportedError {
+    /// The pending transaction's id (the API calls it `signatureId` here).
     pub signature_id: String,
+    /// What went wrong, for the API's records.
     pub error: String,
-}
-
-/// Why a request failed. Paths are written with `{apiKey}` where the key
-/// goes: the key never appears in an error.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum TatumError {
-    #[error("the Tatum API rejected the API key (HTTP {status} on {path}); check TATUM_API_KEY")]
-    Unauthorized { path: String, status: u16 },
-    #[error("{path}: HTTP {status}: {message}")]
-    Status {
-        path: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{path}: {message}")]
-    Transport { path: String, message: String },
-    #[error("{path}: unexpected answer: {message}")]
-    BadAnswer { path: String, message: String },
-}
-
-impl TatumError {
-    /// A bad API key fails every request alike: the cycle stops at the first.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, TatumError::Unauthorized { .. })
-    }
 }
 
 /// The endpoints of the daemon's cycle.
@@ -60,18 +41,19 @@ impl TatumError {
 pub trait TatumApi: Send + Sync {
     /// `POST /v3/kms/pending/{chain}` for these signature ids, in requests
     /// of at most [`MAX_IDS_PER_REQUEST`] ids.
+    /// Entries that cannot be read come back in [`PendingBatch::unreadable`].
     async fn pending(
         &self,
         chain: Chain,
-        signature_ids: &[String],
-    ) -> Result<Vec<PendingTransaction>, TatumError>;
+        signature_ids: &[SignatureId],
+    ) -> Result<PendingBatch, ApiError>;
     /// `POST /v3/{path}/broadcast`.
     async fn broadcast(
         &self,
         chain: Chain,
         tx_data: &str,
         signature_id: &str,
-    ) -> Result<Broadcast, TatumError>;
+    ) -> Result<Broadcast, ApiError>;
     /// `POST /v3/offchain/withdrawal/broadcast`.
     async fn offchain_broadcast(
         &self,
@@ -79,7 +61,11 @@ pub trait TatumApi: Send + Sync {
         tx_data: &str,
         withdrawal_id: &str,
         signature_id: &str,
-    ) -> Result<Broadcast, TatumError>;
+    ) -> Result<Broadcast, ApiError>;
     /// `POST /v3/tatum/kms/batch`.
-    async fn report_errors(&self, errors: &[ReportedError]) -> Result<(), TatumError>;
+    async fn report_errors(&self, errors: &[ReportedError]) -> Result<(), ApiError>;
+    /// The newest `x-ttm-kms-latest-version` notice the API sent, if any.
+    fn latest_version(&self) -> Option<VersionNotice> {
+        None
+    }
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use kms_core::{ApiRequest, Chain, ChainApi, Service};
+use kms_core::{ApiError, ApiRequest, Chain, ChainApi, Service, SignatureId};
 use kms_fake_tatum::{FakeTatum, Fault};
 use kms_tatum_client::{
-    ClientConfig, ReportedError, RetryPolicy, TatumApi, TatumClient, TatumError,
+    ClientConfig, ReportedError, RetryPolicy, TatumApi, TatumClient,
 };
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -33,12 +33,14 @@ fn pending_tx(id: &str, chain: &str, hash: &str) -> Value {
 #[tokio::test]
 async fn thirty_thousand_ids_go_in_two_requests_and_answers_are_joined() {
     let fake = FakeTatum::start(KEY);
-    let ids: Vec<String> = (0..30_000).map(|i| format!("id-{i}")).collect();
+    let ids: Vec<SignatureId> = (0..30_000).map(|i| format!("id-{i}").into()).collect();
     fake.add_pending(pending_tx("tx-a", "ETH", "id-5"));
     fake.add_pending(pending_tx("tx-b", "ETH", "id-29999"));
     fake.add_pending(pending_tx("tx-c", "BTC", "id-6"));
     let client = client_for(&fake, KEY);
-    let txs = client.pending(Chain::ETH, &ids).await.unwrap();
+    let batch = client.pending(Chain::ETH, &ids).await.unwrap();
+    assert!(batch.unreadable.is_empty());
+    let txs = batch.transactions;
     let got: Vec<&str> = txs.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(got, ["tx-a", "tx-b"]);
     assert_eq!(txs[0].extra["extraField"], 7, "unknown fields are kept");
@@ -96,7 +98,7 @@ async fn overload_and_server_errors_are_retried_then_reported() {
     fake.inject([Fault::Status(500), Fault::Status(502), Fault::Status(500)]);
     let err = client.broadcast(Chain::ETH, "0x01", "s").await.unwrap_err();
     assert!(
-        matches!(err, TatumError::Status { status: 500, .. }),
+        matches!(err, ApiError::Status { status: 500, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("injected fault"), "{err}");
@@ -111,7 +113,7 @@ async fn a_wrong_key_is_reported_as_such_and_never_shown() {
     let wrong = "wrong-key-abcdef";
     let client = client_for(&fake, wrong);
     let err = client
-        .pending(Chain::BTC, &["x".to_string()])
+        .pending(Chain::BTC, &[SignatureId::from("x")])
         .await
         .unwrap_err();
     assert!(err.is_unauthorized(), "{err}");
@@ -130,15 +132,31 @@ async fn a_wrong_key_is_reported_as_such_and_never_shown() {
 }
 
 #[tokio::test]
+async fn an_unreadable_entry_is_named_beside_the_readable_ones() {
+    let fake = FakeTatum::start(KEY);
+    fake.add_pending(pending_tx("good", "ETH", "id-1"));
+    fake.add_pending(json!({"id": "no-tx", "chain": "ETH", "hashes": ["id-1"]}));
+    let client = client_for(&fake, KEY);
+    let batch = client
+        .pending(Chain::ETH, &[SignatureId::from("id-1")])
+        .await
+        .unwrap();
+    assert_eq!(batch.transactions.len(), 1);
+    assert_eq!(batch.transactions[0].id, "good");
+    assert_eq!(batch.unreadable.len(), 1);
+    assert_eq!(batch.unreadable[0].id.as_deref(), Some("no-tx"));
+}
+
+#[tokio::test]
 async fn garbage_answers_are_named_not_trusted() {
     let fake = FakeTatum::start(KEY);
     let client = client_for(&fake, KEY);
     fake.inject([Fault::BadJson]);
     let err = client
-        .pending(Chain::BTC, &["x".to_string()])
+        .pending(Chain::BTC, &[SignatureId::from("x")])
         .await
         .unwrap_err();
-    assert!(matches!(err, TatumError::BadAnswer { .. }), "{err}");
+    assert!(matches!(err, ApiError::BadAnswer { .. }), "{err}");
     assert!(err.to_string().contains("not JSON"), "{err}");
 }
 
@@ -175,7 +193,7 @@ async fn the_latest_version_header_is_kept() {
     let client = client_for(&fake, KEY);
     assert!(client.latest_version().is_none());
     client
-        .pending(Chain::BTC, &["x".to_string()])
+        .pending(Chain::BTC, &[SignatureId::from("x")])
         .await
         .unwrap();
     let notice = client.latest_version().unwrap();
@@ -199,6 +217,6 @@ async fn an_unreachable_api_is_a_transport_error_after_retries() {
     })
     .unwrap();
     let err = client.broadcast(Chain::BTC, "00", "s").await.unwrap_err();
-    assert!(matches!(err, TatumError::Transport { .. }), "{err}");
+    assert!(matches!(err, ApiError::Transport { .. }), "{err}");
     assert!(err.to_string().contains("cannot connect"), "{err}");
 }

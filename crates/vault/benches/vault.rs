@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion) {
                 vault
                     .get(std::hint::black_box(&middle))
                     .unwrap()
-                    .chain_name()
+                    .chain()
             })
         });
         let mut n = 0u64;

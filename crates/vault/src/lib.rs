@@ -14,7 +14,7 @@ mod file;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use kms_core::WalletEntry;
+use kms_core::{Chain, Network, SignatureId, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -203,12 +203,12 @@ impl Vault {
 
     /// The signature ids of the wallets of `chain` on that network, as the
     /// daemon asks the API for them.
-    pub fn ids_for(&self, chain: &str, testnet: bool) -> Vec<String> {
+    pub fn ids_for(&self, chain: Chain, network: Network) -> Vec<SignatureId> {
         self.wallets
             .0
             .iter()
-            .filter(|(_, w)| w.chain_name() == Some(chain) && w.testnet() == testnet)
-            .map(|(id, _)| id.clone())
+            .filter(|(_, w)| w.chain() == Ok(chain) && w.network() == network)
+            .map(|(id, _)| SignatureId::new(id.as_str()))
             .collect()
     }
 

@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use kms_core::WalletEntry;
+use kms_core::{Chain, Network, SignatureId, WalletEntry};
 use kms_vault::{format, legacy, FileFormat, KdfParams, Vault, VaultError};
 use secrecy::SecretString;
 
@@ -70,8 +70,8 @@ fn new_store_round_trips_and_is_private() {
         "new wallets go first, as the original writes them"
     );
     assert_eq!(again.get("a").unwrap().private_key(), Some("key-1"));
-    assert_eq!(again.ids_for("ETH", false), ["b"]);
-    assert!(again.ids_for("ETH", true).is_empty());
+    assert_eq!(again.ids_for(Chain::ETH, Network::Mainnet), [SignatureId::from("b")]);
+    assert!(again.ids_for(Chain::ETH, Network::Testnet).is_empty());
 }
 
 #[test]

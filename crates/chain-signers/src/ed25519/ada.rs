@@ -12,14 +12,17 @@ use bech32::{Bech32, Hrp};
 use blake2::digest::consts::U28;
 use blake2::{Blake2b, Digest};
 use ed25519_bip32::{DerivationScheme, XPrv, XPub, XPRV_SIZE};
-use kms_core::{ApiRequest, Chain, ChainApi, Service, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Network, Service, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::ada_tx;
 use crate::mnemonic::GivenOrFresh;
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
+use crate::{
+    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    XpubAddresses, MAX_INDEX,
+};
 
 pub(crate) struct Ada;
 pub(crate) static ADA: Ada = Ada;
@@ -114,9 +117,17 @@ impl Signer for Ada {
         Chain::ADA
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let mnemonic = &*GivenOrFresh::new(mnemonic);
@@ -131,45 +142,12 @@ impl Signer for Ada {
             .with("xpub", xpub))
     }
 
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Ok(Box::new(AdaAccount {
-            testnet,
-            xprv: account_xprv(mnemonic),
-        }))
-    }
-
-    fn address_from_xpub(
-        &self,
-        testnet: bool,
-        xpub: &str,
-        index: u32,
-    ) -> Result<String, SignerError> {
-        let bad = |reason: &str| SignerError::InvalidXpub {
-            chain: Chain::ADA,
-            reason: reason.into(),
-        };
-        let bytes = hex::decode(xpub.trim()).map_err(|_| bad("not hexadecimal"))?;
-        let (payment, stake) =
-            match bytes.len() {
-                // The original's shape: payment chain ‖ stake key.
-                128 => (
-                    XPub::from_slice(&bytes[..64]).map_err(|_| bad("bad payment key"))?,
-                    XPub::from_slice(&bytes[64..]).map_err(|_| bad("bad stake key"))?,
-                ),
-                // An account-level key, as other Cardano wallets export it.
-                64 => chains(&XPub::from_slice(&bytes).map_err(|_| bad("bad account key"))?)?,
-                _ => return Err(bad(
-                    "expected 128 bytes (payment and stake extended keys) or 64 (an account key)",
-                )),
-            };
-        address_at(testnet, &payment, &stake, index)
-    }
-
     fn address_from_private_key(
         &self,
-        testnet: bool,
+        network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
         // A stored key is a payment key alone: the enterprise address (no stake part) is its honest answer.
         let xprv = xprv_of(key)?;
         let mut data = Vec::with_capacity(29);
@@ -190,7 +168,7 @@ impl Signer for Ada {
         let operations = operations(&input.pending.serialized_transaction)?;
         let network = json!({
             "blockchain": "cardano",
-            "network": if input.testnet { "preprod" } else { "mainnet" },
+            "network": if input.network.is_testnet() { "preprod" } else { "mainnet" },
         });
         let call = |step: &'static str, body: Value| async move {
             let path = format!("{ROSETTA}/{step}");
@@ -313,6 +291,50 @@ impl Signer for Ada {
             .as_str()
             .map(String::from)
             .ok_or_else(|| network_error("construction/combine answered no signed_transaction"))
+    }
+}
+
+impl MnemonicWallets for Ada {
+    fn account(
+        &self,
+        network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        let testnet = network.is_testnet();
+        Ok(Box::new(AdaAccount {
+            testnet,
+            xprv: account_xprv(mnemonic),
+        }))
+    }
+}
+
+impl XpubAddresses for Ada {
+    fn address_from_xpub(
+        &self,
+        network: Network,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
+        let bad = |reason: &str| SignerError::InvalidXpub {
+            chain: Chain::ADA,
+            reason: reason.into(),
+        };
+        let bytes = hex::decode(xpub.trim()).map_err(|_| bad("not hexadecimal"))?;
+        let (payment, stake) =
+            match bytes.len() {
+                // The original's shape: payment chain ‖ stake key.
+                128 => (
+                    XPub::from_slice(&bytes[..64]).map_err(|_| bad("bad payment key"))?,
+                    XPub::from_slice(&bytes[64..]).map_err(|_| bad("bad stake key"))?,
+                ),
+                // An account-level key, as other Cardano wallets export it.
+                64 => chains(&XPub::from_slice(&bytes).map_err(|_| bad("bad account key"))?)?,
+                _ => return Err(bad(
+                    "expected 128 bytes (payment and stake extended keys) or 64 (an account key)",
+                )),
+            };
+        address_at(testnet, &payment, &stake, index)
     }
 }
 

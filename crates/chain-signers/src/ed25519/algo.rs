@@ -4,13 +4,13 @@
 //! SHA-512/256 (58 characters).
 
 use async_trait::async_trait;
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512_256};
 use zeroize::Zeroizing;
 
 use super::algo_tx;
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
 pub(crate) struct Algo;
 pub(crate) static ALGO: Algo = Algo;
@@ -46,7 +46,7 @@ impl Signer for Algo {
 
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         _mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let seed = super::random_seed();
@@ -58,23 +58,9 @@ impl Signer for Algo {
             .with("secret", secret.as_str()))
     }
 
-    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::ALGO,
-            "mnemonics (ALGO wallets are single keys)",
-        ))
-    }
-
-    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::ALGO,
-            "extended public keys (ALGO wallets store their address)",
-        ))
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         Ok(address(

@@ -7,13 +7,16 @@
 use async_trait::async_trait;
 use base64::Engine;
 use bech32::{Bech32, Hrp};
-use kms_core::{ApiRequest, Chain, ChainApi, Service, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Network, Service, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::Slip10Node;
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{
+    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    XpubAddresses,
+};
 
 pub(crate) struct Egld;
 pub(crate) static EGLD: Egld = Egld;
@@ -64,9 +67,17 @@ impl Signer for Egld {
         Chain::EGLD
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let phrase = match mnemonic {
@@ -76,22 +87,9 @@ impl Signer for Egld {
         Ok(WalletEntry::new().with("mnemonic", Zeroizing::new(phrase).as_str()))
     }
 
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Ok(Box::new(account(testnet, mnemonic)?))
-    }
-
-    fn address_from_xpub(
-        &self,
-        testnet: bool,
-        mnemonic: &str,
-        index: u32,
-    ) -> Result<String, SignerError> {
-        account(testnet, &Mnemonic::parse(mnemonic)?)?.address(index)
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         Ok(address(signing_key(key)?.verifying_key().as_bytes()))
@@ -191,6 +189,29 @@ impl Signer for Egld {
         Ok(SignedTx::plain(
             serde_json::to_string(&tx).expect("a JSON map serializes"),
         ))
+    }
+}
+
+impl MnemonicWallets for Egld {
+    fn account(
+        &self,
+        network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        let testnet = network.is_testnet();
+        Ok(Box::new(account(testnet, mnemonic)?))
+    }
+}
+
+impl XpubAddresses for Egld {
+    fn address_from_xpub(
+        &self,
+        network: Network,
+        mnemonic: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
+        account(testnet, &Mnemonic::parse(mnemonic)?)?.address(index)
     }
 }
 

@@ -8,14 +8,16 @@
 use async_trait::async_trait;
 use base64::Engine;
 use kms_core::api::rpc_result;
-use kms_core::{ApiRequest, Chain, ChainApi, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{sol_message, Slip10Node};
 use crate::mnemonic::GivenOrFresh;
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{
+    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+};
 
 pub(crate) struct Sol;
 pub(crate) static SOL: Sol = Sol;
@@ -76,9 +78,13 @@ impl Signer for Sol {
         Chain::SOL
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let mnemonic = &*GivenOrFresh::new(mnemonic);
@@ -89,26 +95,9 @@ impl Signer for Sol {
             .with("privateKey", private_key.expose_secret()))
     }
 
-    fn account(
-        &self,
-        _testnet: bool,
-        mnemonic: &Mnemonic,
-    ) -> Result<Box<dyn Account>, SignerError> {
-        Ok(Box::new(SolAccount {
-            mnemonic_seed: Zeroizing::new(*mnemonic.seed()),
-        }))
-    }
-
-    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::SOL,
-            "extended public keys (SOL wallets store their address)",
-        ))
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         let signing = parse_secret(key.expose_secret())?;
@@ -234,6 +223,18 @@ impl Signer for Sol {
         Err(network(&format!(
             "transaction {tx_id} was sent but not confirmed after {CONFIRM_POLLS} checks"
         )))
+    }
+}
+
+impl MnemonicWallets for Sol {
+    fn account(
+        &self,
+        _network: Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        Ok(Box::new(SolAccount {
+            mnemonic_seed: Zeroizing::new(*mnemonic.seed()),
+        }))
     }
 }
 

@@ -4,12 +4,12 @@
 use async_trait::async_trait;
 use base64::Engine;
 use ed25519_dalek::Signer as _;
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
 pub(crate) struct Xlm;
 pub(crate) static XLM: Xlm = Xlm;
@@ -61,7 +61,7 @@ impl Signer for Xlm {
 
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         _mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let seed = super::random_seed();
@@ -71,23 +71,9 @@ impl Signer for Xlm {
             .with("secret", strkey(SEED, &seed).as_str()))
     }
 
-    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XLM,
-            "mnemonics (XLM wallets are single keys)",
-        ))
-    }
-
-    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XLM,
-            "extended public keys (XLM wallets store their address)",
-        ))
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         Ok(account_id(
@@ -126,7 +112,7 @@ impl Signer for Xlm {
             reason: "no secret was resolved for this transaction".into(),
         })?;
         let signing = signing_key(key.expose_secret())?;
-        let passphrase = if input.testnet {
+        let passphrase = if input.network.is_testnet() {
             TESTNET_PASSPHRASE
         } else {
             PUBLIC_PASSPHRASE

@@ -6,14 +6,14 @@
 use async_trait::async_trait;
 use bitcoin::hashes::{ripemd160, sha256, Hash};
 use bitcoin::secp256k1::{PublicKey, Scalar, SecretKey};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
 use super::xrp_codec;
 use crate::secp_hd::secp;
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
+use crate::{Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
 
 pub(crate) struct Xrp;
 pub(crate) static XRP: Xrp = Xrp;
@@ -115,7 +115,7 @@ impl Signer for Xrp {
 
     fn generate_wallet(
         &self,
-        _testnet: bool,
+        _network: Network,
         _mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let mut entropy = Zeroizing::new([0u8; 16]);
@@ -129,23 +129,9 @@ impl Signer for Xrp {
             .with("secret", secret.as_str()))
     }
 
-    fn account(&self, _: bool, _: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XRP,
-            "mnemonics (XRP wallets are family seeds)",
-        ))
-    }
-
-    fn address_from_xpub(&self, _: bool, _: &str, _: u32) -> Result<String, SignerError> {
-        Err(SignerError::unsupported(
-            Chain::XRP,
-            "extended public keys (XRP wallets store their address)",
-        ))
-    }
-
     fn address_from_private_key(
         &self,
-        _testnet: bool,
+        _network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
         Ok(address(&key_from_secret(key.expose_secret())?.public_key()))

@@ -34,7 +34,10 @@ use serde_json::Value;
 
 use crate::mnemonic::GivenOrFresh;
 use crate::secp_hd::{self, AccountKey};
-use crate::{Account, Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError, MAX_INDEX};
+use crate::{
+    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    XpubAddresses, MAX_INDEX,
+};
 
 /// How a UTXO chain writes its addresses.
 #[derive(Clone, Copy)]
@@ -129,7 +132,7 @@ impl Profile {
             .keys
             .iter()
             .enumerate()
-            .map(|(i, wif)| self.spending_key_from_wif(input.testnet, i, wif))
+            .map(|(i, wif)| self.spending_key_from_wif(input.network.is_testnet(), i, wif))
             .collect()
     }
 
@@ -180,7 +183,7 @@ impl Profile {
             chain,
             reason: "an off-chain withdrawal is signed with the first wallet's mnemonic, and it has none".into(),
         })?;
-        let network = self.network(input.testnet);
+        let network = self.network(input.network.is_testnet());
         let account = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
         let mut keys = Vec::new();
         for (position, response) in responses.iter().enumerate() {
@@ -360,11 +363,20 @@ impl Signer for Profile {
         self.chain
     }
 
+    fn mnemonic_wallets(&self) -> Option<&dyn MnemonicWallets> {
+        Some(self)
+    }
+
+    fn xpub_addresses(&self) -> Option<&dyn XpubAddresses> {
+        Some(self)
+    }
+
     fn generate_wallet(
         &self,
-        testnet: bool,
+        network: kms_core::Network,
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
+        let testnet = network.is_testnet();
         let mnemonic = &*GivenOrFresh::new(mnemonic);
         let network = self.network(testnet);
         let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
@@ -374,30 +386,12 @@ impl Signer for Profile {
         ))
     }
 
-    fn account(&self, testnet: bool, mnemonic: &Mnemonic) -> Result<Box<dyn Account>, SignerError> {
-        let network = *self.network(testnet);
-        let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
-        let xpub = key.xpub();
-        Ok(Box::new(UtxoAccount { network, key, xpub }))
-    }
-
-    fn address_from_xpub(
-        &self,
-        testnet: bool,
-        xpub: &str,
-        index: u32,
-    ) -> Result<String, SignerError> {
-        let network = self.network(testnet);
-        let parsed = secp_hd::decode_xpub(self.chain, xpub, &[network.xpub_version])?;
-        let public = secp_hd::child_public(&parsed, index)?;
-        Ok(address(network.xpub_address, &public))
-    }
-
     fn address_from_private_key(
         &self,
-        testnet: bool,
+        network: kms_core::Network,
         key: &SecretString,
     ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
         let (mut secret, compressed) = self.parse_wif(testnet, key.expose_secret())?;
         let public = PublicKey::from_secret_key(secp_hd::secp(), &secret);
         secret.non_secure_erase();
@@ -411,8 +405,8 @@ impl Signer for Profile {
     }
 
     fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let named = input.pending.chain.trim();
-        if !named.eq_ignore_ascii_case(self.chain.as_str()) {
+        let named = input.pending.chain;
+        if named != self.chain {
             return Err(SignerError::tx(
                 self.chain,
                 format!("the pending transaction is for chain '{named}'"),
@@ -423,5 +417,34 @@ impl Signer for Profile {
             Signing::BitcoinCash => bch::sign(self, input)?,
         };
         Ok(SignedTx::plain(tx_data))
+    }
+}
+
+impl MnemonicWallets for Profile {
+    fn account(
+        &self,
+        network: kms_core::Network,
+        mnemonic: &Mnemonic,
+    ) -> Result<Box<dyn Account>, SignerError> {
+        let testnet = network.is_testnet();
+        let network = *self.network(testnet);
+        let key = AccountKey::derive(mnemonic, &secp_hd::bip44_change_path(network.coin))?;
+        let xpub = key.xpub();
+        Ok(Box::new(UtxoAccount { network, key, xpub }))
+    }
+}
+
+impl XpubAddresses for Profile {
+    fn address_from_xpub(
+        &self,
+        network: kms_core::Network,
+        xpub: &str,
+        index: u32,
+    ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
+        let network = self.network(testnet);
+        let parsed = secp_hd::decode_xpub(self.chain, xpub, &[network.xpub_version])?;
+        let public = secp_hd::child_public(&parsed, index)?;
+        Ok(address(network.xpub_address, &public))
     }
 }
