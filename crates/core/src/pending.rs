@@ -51,7 +51,8 @@ pub struct SignatureRef {
 /// An entry of a pending list that cannot be signed as it stands (an
 /// unknown chain, a missing field): reported on its own, so one bad entry
 /// never hides the others.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("pending transaction {}: {reason}", id.as_deref().unwrap_or("without an id"))]
 pub struct UnreadablePending {
     /// The entry's `id`, when it has a string one; without it the entry
     /// cannot even be reported back.
@@ -84,6 +85,25 @@ impl PendingBatch {
 }
 
 impl PendingTransaction {
+    /// One pending transaction from JSON text (one object, as an element
+    /// of the pending list).
+    pub fn from_json(text: &str) -> Result<PendingTransaction, UnreadablePending> {
+        let value: Value = serde_json::from_str(text).map_err(|e| UnreadablePending {
+            id: None,
+            reason: format!("not JSON: {e}"),
+        })?;
+        if let Value::Array(items) = &value {
+            return Err(UnreadablePending {
+                id: None,
+                reason: format!(
+                    "expected one pending transaction (a JSON object), got a list of {}",
+                    items.len()
+                ),
+            });
+        }
+        PendingTransaction::from_value(value)
+    }
+
     /// One pending transaction from its JSON; an unknown chain is named
     /// with the original's message.
     pub fn from_value(value: Value) -> Result<PendingTransaction, UnreadablePending> {

@@ -1,0 +1,122 @@
+//! The one way a pending transaction is signed, for `signpending`, the
+//! daemon and embedders alike: choose the keys ([`KeySelector`]), let the
+//! chain fetch what it needs from the network ([`prepare`]), sign
+//! ([`PreparedTransaction::sign`]), and hand it to the network where the
+//! chain needs more than the broadcast endpoint ([`submit`]).
+//!
+//! The stages are separate so a caller can put a check between them (the
+//! daemon asks the approver before it signs).
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use kms_chain_signers::{signer, ChainApi, OfflineApi, Prepared, SignedTx, SignerError};
+use kms_core::{Network, PendingTransaction};
+use kms_vault::Wallets;
+
+use crate::keys::{KeyError, KeySelector, SigningKeys};
+
+/// Why a pending transaction was not signed. Never contains key material.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// No key could be chosen for it.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// The chain's signer refused it, or a network fact could not be fetched.
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+}
+
+/// A transaction with its keys chosen and its network facts fetched: only
+/// the signature is left. Holds the keys until [`PreparedTransaction::sign`]
+/// consumes it.
+pub struct PreparedTransaction<'p> {
+    pending: &'p PendingTransaction,
+    network: Network,
+    keys: SigningKeys,
+    facts: Prepared,
+}
+
+impl PreparedTransaction<'_> {
+    /// The transaction being signed.
+    pub fn pending(&self) -> &PendingTransaction {
+        self.pending
+    }
+
+    /// What [`prepare`] fetched from the network (nonce, fee, blockhash...).
+    pub fn facts(&self) -> &Prepared {
+        &self.facts
+    }
+
+    /// Signs, and forgets the keys. Pure: no network.
+    pub fn sign(self) -> Result<SignedTx, SignError> {
+        let input = self.keys.sign_input(self.pending, self.network);
+        Ok(signer(self.pending.chain).sign(&input, &self.facts)?)
+    }
+}
+
+/// Chooses the keys of `pending` from `wallets` and fetches through `api`
+/// what its chain needs before signing.
+pub async fn prepare<'p>(
+    selector: &mut KeySelector,
+    wallets: &Wallets,
+    pending: &'p PendingTransaction,
+    network: Network,
+    api: &dyn ChainApi,
+) -> Result<PreparedTransaction<'p>, SignError> {
+    let keys = selector.resolve(wallets, pending)?;
+    let facts = {
+        let input = keys.sign_input(pending, network);
+        signer(pending.chain).prepare(&input, api).await?
+    };
+    Ok(PreparedTransaction {
+        pending,
+        network,
+        keys,
+        facts,
+    })
+}
+
+/// Signs without the network: a transaction whose chain would need a
+/// network fact (a nonce, a blockhash) fails with an error naming it.
+/// Synchronous: no async runtime is started.
+pub fn sign_offline(
+    selector: &mut KeySelector,
+    wallets: &Wallets,
+    pending: &PendingTransaction,
+    network: Network,
+) -> Result<SignedTx, SignError> {
+    let prepared = ready(prepare(selector, wallets, pending, network, &OfflineApi))?;
+    prepared.sign()
+}
+
+/// Hands a signed transaction to the network where its chain needs more
+/// than the broadcast endpoint (SOL: send and wait for confirmation), and
+/// returns the `txData` for the broadcast endpoint.
+pub async fn submit(
+    pending: &PendingTransaction,
+    signed: SignedTx,
+    api: &dyn ChainApi,
+) -> Result<String, SignError> {
+    Ok(signer(pending.chain).submit(signed, api).await?)
+}
+
+/// The output of a future that never waits: [`OfflineApi`] answers every
+/// request at once, so `prepare` against it completes in one poll. A
+/// signer that awaited something else would be a bug, and is reported
+/// rather than spun on.
+fn ready<T>(future: impl Future<Output = Result<T, SignError>>) -> Result<T, SignError> {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => Err(SignError::Signer(SignerError::Api(
+            kms_core::ApiError::Offline {
+                what: "a network step".into(),
+            },
+        ))),
+    }
+}
