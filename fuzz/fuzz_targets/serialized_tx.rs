@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use kms_chain_signers::{signer, Mnemonic, OfflineApi, Prepared, SignInput};
-use kms_core::{Chain, PendingTransaction};
+use kms_core::{Chain, Network, PendingTransaction};
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;
 use serde_json::json;
@@ -28,10 +28,14 @@ fn setup() -> &'static Setup {
             .iter()
             .map(|&chain| {
                 let s = signer(chain);
-                let key = match s.account(false, &mnemonic) {
-                    Ok(account) => account.private_key(0).unwrap(),
-                    Err(_) => {
-                        let w = s.generate_wallet(false, Some(&mnemonic)).unwrap();
+                let key = match s.mnemonic_wallets() {
+                    Some(derivation) => derivation
+                        .account(Network::Mainnet, &mnemonic)
+                        .unwrap()
+                        .private_key(0)
+                        .unwrap(),
+                    None => {
+                        let w = s.generate_wallet(Network::Mainnet, Some(&mnemonic)).unwrap();
                         let text = w
                             .get("secret")
                             .or_else(|| w.get("privateKey"))
@@ -82,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
     let (chain, key) = &setup.keys[pick as usize % setup.keys.len()];
     let pending = PendingTransaction {
         id: "fuzz".into(),
-        chain: chain.as_str().into(),
+        chain: *chain,
         serialized_transaction: text.to_string(),
         hashes: vec!["w".into()],
         index: None,
@@ -95,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
     let keys = [key.clone()];
     let input = SignInput {
         pending: &pending,
-        testnet: pick & 0x40 != 0,
+        network: Network::from_testnet(pick & 0x40 != 0),
         keys: &keys,
         mnemonic: Some(&setup.mnemonic),
     };

@@ -96,7 +96,7 @@ impl PendingTransaction {
             return Err(UnreadablePending {
                 id: None,
                 reason: format!(
-                    "expected one pending transaction (a JSON object), got a list of {}",
+                    "expected one pending transaction (a JSON object), got a list of {}; pass them one at a time (e.g. jq '.[0]')",
                     items.len()
                 ),
             });

@@ -1,7 +1,12 @@
 //! Flags and commands, spelled as the original spelled them (camelCase),
 //! with kebab-case aliases.
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
+use kms_core::Chain;
+
+use crate::error::CliError;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -72,31 +77,48 @@ pub enum Command {
         name = "generatewallet",
         after_help = "Example: tatum-kms generatewallet ETH --testnet"
     )]
-    GenerateWallet { chain: String },
+    GenerateWallet {
+        #[arg(value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+        chain: Chain,
+    },
     /// Generate a wallet and add it to the store; prints its signatureId.
     #[command(
         name = "generatemanagedwallet",
         after_help = "Example: tatum-kms generatemanagedwallet BTC --testnet"
     )]
-    GenerateManagedWallet { chain: String },
+    GenerateManagedWallet {
+        #[arg(value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+        chain: Chain,
+    },
     /// Store an existing mnemonic (read without echo, or from stdin).
     #[command(
         name = "storemanagedwallet",
         after_help = "Examples:\n  tatum-kms storemanagedwallet BTC          (asks for the mnemonic)\n  tatum-kms storemanagedwallet BTC < mnemonic.txt"
     )]
-    StoreManagedWallet { chain: String },
+    StoreManagedWallet {
+        #[arg(value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+        chain: Chain,
+    },
     /// Store an existing private key (read without echo, or from stdin).
     #[command(
         name = "storemanagedprivatekey",
         after_help = "Example: tatum-kms storemanagedprivatekey ETH < key.txt"
     )]
-    StoreManagedPrivateKey { chain: String },
+    StoreManagedPrivateKey {
+        #[arg(value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+        chain: Chain,
+    },
     /// Generate and store COUNT private keys; prints one {signatureId, address} line each.
     #[command(
         name = "generatemanagedprivatekeybatch",
         after_help = "Example: tatum-kms generatemanagedprivatekeybatch ETH 1000 > keys.jsonl"
     )]
-    GenerateManagedPrivateKeyBatch { chain: String, count: String },
+    GenerateManagedPrivateKeyBatch {
+        #[arg(value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+        chain: Chain,
+        #[arg(value_name = "COUNT", value_parser = parse_count)]
+        count: usize,
+    },
     /// Print the private key of a stored wallet at a derivation index.
     #[command(
         name = "getprivatekey",
@@ -105,8 +127,8 @@ pub enum Command {
     GetPrivateKey {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
-        #[arg(value_name = "INDEX")]
-        index: String,
+        #[arg(value_name = "INDEX", value_parser = parse_index)]
+        index: u32,
     },
     /// Print the address of a stored wallet at a derivation index.
     #[command(
@@ -116,8 +138,8 @@ pub enum Command {
     GetAddress {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
-        #[arg(value_name = "INDEX")]
-        index: String,
+        #[arg(value_name = "INDEX", value_parser = parse_index)]
+        index: u32,
     },
     /// Print a stored wallet (with its secrets).
     #[command(
@@ -213,7 +235,7 @@ pub struct DaemonArgs {
     pub period: f64,
     /// Blockchains to check, comma-separated [default: every chain].
     #[arg(long, value_name = "CHAINS", value_delimiter = ',', value_parser = parse_chain)]
-    pub chain: Vec<kms_core::Chain>,
+    pub chain: Vec<Chain>,
     /// Approval server asked before each transaction is signed (four-eye
     /// principle): GET {URL}/{id}, any 2xx approves. Required on mainnet.
     #[arg(long = "externalUrl", alias = "external-url", value_name = "URL")]
@@ -290,11 +312,51 @@ where
     Ok(cli)
 }
 
-fn parse_chain(text: &str) -> Result<kms_core::Chain, String> {
-    text.parse::<kms_core::Chain>().map_err(|e| match e.note {
-        Some(note) => format!("{e} ({note})"),
-        None => e.to_string(),
-    })
+fn parse_chain(text: &str) -> Result<Chain, String> {
+    text.parse::<Chain>().map_err(|e| e.explained())
+}
+
+/// A `<CHAIN>` argument: one of the 21 chains (listed in `--help`), any case.
+fn chain_parser() -> impl TypedValueParser<Value = Chain> {
+    PossibleValuesParser::new(Chain::ALL.map(|c| PossibleValue::new(c.as_str())))
+        .map(|name| name.parse::<Chain>().expect("a listed chain parses"))
+}
+
+/// The most keys one `generatemanagedprivatekeybatch` makes: each costs a
+/// PBKDF2 run and the whole batch is written at once, so a mistyped count
+/// (10^14) would otherwise run until killed.
+pub const MAX_BATCH: usize = 1_000_000;
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_BATCH => Ok(n),
+        Ok(_) => Err(format!(
+            "at most {MAX_BATCH} keys per batch; run several batches"
+        )),
+        Err(_) => Err(format!("count must be a whole number, not '{text}'")),
+    }
+}
+
+fn parse_index(text: &str) -> Result<u32, String> {
+    kms_chain_signers::parse_index(text).map_err(|e| e.to_string())
+}
+
+/// A command line clap refused. An unknown chain gets the original's
+/// message and exit code (`Error: Unsupported blockchain.`, 1), which
+/// scripts match on; everything else clap's own message.
+pub fn parse_error(e: clap::Error) -> CliError {
+    let named_chain = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg == "<CHAIN>"
+    );
+    if e.kind() == ErrorKind::InvalidValue && named_chain {
+        if let Some(ContextValue::String(value)) = e.get(ContextKind::InvalidValue) {
+            if let Err(unsupported) = value.parse::<Chain>() {
+                return unsupported.into();
+            }
+        }
+    }
+    CliError::Clap(e)
 }
 
 /// A positive number of seconds.

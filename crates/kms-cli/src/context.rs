@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use kms_core::Network;
 use kms_secret_providers::{provider_from_lookup, PasswordSource, Problem, ProviderError};
 use kms_tatum_client::{ClientConfig, TatumClient};
 use kms_vault::{KdfParams, Vault};
@@ -31,6 +32,11 @@ impl Context {
     /// A setting: the process environment, else the `.env` file; empty is unset.
     pub fn var(&self, name: &str) -> Option<String> {
         self.env.get(name)
+    }
+
+    /// `--testnet`.
+    pub fn network(&self) -> Network {
+        Network::from_testnet(self.global.testnet)
     }
 
     /// `--path`, else `~/.tatumrc/wallet.dat`.
@@ -69,7 +75,7 @@ impl Context {
             }
         });
         config.client_version = env!("CARGO_PKG_VERSION").to_string();
-        TatumClient::new(config).map_err(|e| CliError::failure(format!("Error: {e}")))
+        TatumClient::new(config).map_err(|e| CliError::failure(format!("{e}")))
     }
 
     /// Where the password comes from, by the original's flags (AWS before
@@ -109,7 +115,7 @@ impl Context {
                 .filter(|m| (64..=4096).contains(m))
                 .ok_or_else(|| {
                     CliError::usage(format!(
-                        "Error: TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB from 64 to 4096, not '{text}'"
+                        "TATUM_KMS_KDF_MEMORY_MIB must be a number of MiB from 64 to 4096, not '{text}'"
                     ))
                 })?;
             params.memory_kib = mib * 1024;
@@ -128,7 +134,7 @@ impl Context {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| CliError::failure(format!("Error: starting the async runtime: {e}")))?;
+            .map_err(|e| CliError::failure(format!("starting the async runtime: {e}")))?;
         runtime
             .block_on(provider.password())
             .map_err(provider_error)
@@ -150,7 +156,7 @@ impl Context {
         let vault = Vault::open(&path, &password, self.kdf_params()?)?;
         if !vault.file_exists() && password.expose_secret().is_empty() {
             return Err(CliError::usage(format!(
-                "Error: refusing to create a wallet store with an empty password; set {PASSWORD_VAR}"
+                "refusing to create a wallet store with an empty password; set {PASSWORD_VAR}"
             )));
         }
         Ok(vault)
@@ -160,7 +166,7 @@ impl Context {
 /// Missing or invalid settings and no terminal are usage errors (exit 2);
 /// a source that answered badly is a failure (exit 1).
 fn provider_error(e: ProviderError) -> CliError {
-    let message = format!("Error: {e}");
+    let message = e.to_string();
     match e.problem {
         Problem::MissingSetting(_) | Problem::InvalidSetting { .. } | Problem::NoTerminal(_) => {
             CliError::usage(message)

@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 pub struct Env {
     file: HashMap<String, String>,
     /// The `.env` file that was read, if any.
+    #[allow(dead_code)] // replaced by the dotenv rewrite
     pub file_path: Option<PathBuf>,
 }
 
@@ -40,10 +41,10 @@ impl Env {
         };
         let mut file = HashMap::new();
         if let Some(path) = &path {
-            let iter = dotenvy::from_path_iter(path)
-                .map_err(|e| format!("Error: {}: {e}", path.display()))?;
+            let iter =
+                dotenvy::from_path_iter(path).map_err(|e| format!("{}: {e}", path.display()))?;
             for item in iter {
-                let (k, v) = item.map_err(|e| format!("Error: {}: {e}", path.display()))?;
+                let (k, v) = item.map_err(|e| format!("{}: {e}", path.display()))?;
                 file.insert(k, v);
             }
         }

@@ -7,26 +7,24 @@ use std::io::{IsTerminal, Read};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use crate::CliError;
+use crate::error::CliError;
 
 pub fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
     let text = if std::io::stdin().is_terminal() {
         Zeroizing::new(
             rpassword::prompt_password(prompt)
-                .map_err(|e| CliError::failure(format!("Error: reading the {what}: {e}")))?,
+                .map_err(|e| CliError::failure(format!("reading the {what}: {e}")))?,
         )
     } else {
         let mut buf = Zeroizing::new(String::new());
         std::io::stdin()
             .read_to_string(&mut buf)
-            .map_err(|e| CliError::failure(format!("Error: reading the {what} from stdin: {e}")))?;
+            .map_err(|e| CliError::failure(format!("reading the {what} from stdin: {e}")))?;
         buf
     };
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(CliError::usage(format!(
-            "Error: no {what} given (empty input)"
-        )));
+        return Err(CliError::usage(format!("no {what} given (empty input)")));
     }
     Ok(SecretString::from(trimmed.to_string()))
 }

@@ -125,7 +125,7 @@ fn wrong_wallet_kind_for_the_request_is_explained() {
     let home = Home::new();
     let m = Mnemonic::parse(mnemonic).unwrap();
     let mnemonic_wallet = signer(Chain::ETH)
-        .generate_wallet(false, Some(&m))
+        .generate_wallet(kms_core::Network::Mainnet, Some(&m))
         .unwrap()
         .with("chain", "ETH")
         .with("testnet", false);

@@ -6,7 +6,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kms_core::{ApiError, ApiRequest, Chain, ChainApi, HttpMethod, PendingBatch, Service, SignatureId};
+use kms_core::{
+    ApiError, ApiRequest, Chain, ChainApi, HttpMethod, PendingBatch, Service, SignatureId,
+};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use kms_core::{ApiError, ApiRequest, Chain, ChainApi, Service, SignatureId};
 use kms_fake_tatum::{FakeTatum, Fault};
-use kms_tatum_client::{
-    ClientConfig, ReportedError, RetryPolicy, TatumApi, TatumClient,
-};
+use kms_tatum_client::{ClientConfig, ReportedError, RetryPolicy, TatumApi, TatumClient};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -97,10 +95,7 @@ async fn overload_and_server_errors_are_retried_then_reported() {
 
     fake.inject([Fault::Status(500), Fault::Status(502), Fault::Status(500)]);
     let err = client.broadcast(Chain::ETH, "0x01", "s").await.unwrap_err();
-    assert!(
-        matches!(err, ApiError::Status { status: 500, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ApiError::Status { status: 500, .. }), "{err}");
     assert!(err.to_string().contains("injected fault"), "{err}");
 
     fake.inject([Fault::Slow(Duration::from_secs(2))]);

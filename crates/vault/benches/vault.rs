@@ -45,12 +45,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| vault.reload().unwrap())
         });
         group.bench_function("lookup by signatureId", |b| {
-            b.iter(|| {
-                vault
-                    .get(std::hint::black_box(&middle))
-                    .unwrap()
-                    .chain()
-            })
+            b.iter(|| vault.get(std::hint::black_box(&middle)).unwrap().chain())
         });
         let mut n = 0u64;
         group.bench_function("add one (locked re-read, encrypt, fsync, rename)", |b| {

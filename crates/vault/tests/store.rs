@@ -70,7 +70,10 @@ fn new_store_round_trips_and_is_private() {
         "new wallets go first, as the original writes them"
     );
     assert_eq!(again.get("a").unwrap().private_key(), Some("key-1"));
-    assert_eq!(again.ids_for(Chain::ETH, Network::Mainnet), [SignatureId::from("b")]);
+    assert_eq!(
+        again.ids_for(Chain::ETH, Network::Mainnet),
+        [SignatureId::from("b")]
+    );
     assert!(again.ids_for(Chain::ETH, Network::Testnet).is_empty());
 }
 

@@ -135,7 +135,9 @@ pub fn wallets_for(vector: &Value, mnemonic: &str) -> Vec<(String, WalletEntry)>
         .map(|(i, id)| {
             let entry = if derives {
                 let m = Mnemonic::parse(mnemonic).unwrap();
-                signer(chain).generate_wallet(testnet, Some(&m)).unwrap()
+                signer(chain)
+                    .generate_wallet(kms_core::Network::from_testnet(testnet), Some(&m))
+                    .unwrap()
             } else {
                 let k = &signing_keys[i];
                 match (k.get("secret"), k.get("privateKey")) {
