@@ -497,4 +497,51 @@ mod tests {
     fn the_command_tree_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
     }
+
+    #[test]
+    fn chain_arguments_list_every_chain_and_keep_the_originals_message() {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let help = cmd
+            .find_subcommand_mut("generatewallet")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for chain in Chain::ALL {
+            assert!(
+                help.contains(chain.as_str()),
+                "{chain} missing from:\n{help}"
+            );
+        }
+        let parsed = parse_from(["tatum-kms", "generatewallet", "btc"]).unwrap();
+        assert!(matches!(
+            parsed.command,
+            Some(Command::GenerateWallet { chain: Chain::BTC })
+        ));
+
+        let unknown = parse_error(parse_from(["tatum-kms", "generatewallet", "FOO"]).unwrap_err());
+        assert!(
+            matches!(&unknown, CliError::Failure(m) if m == "Unsupported blockchain."),
+            "{unknown}"
+        );
+        assert_eq!(unknown.exit_code(), 1);
+        let bnb = parse_error(parse_from(["tatum-kms", "generatewallet", "BNB"]).unwrap_err());
+        assert!(
+            matches!(&bnb, CliError::Failure(m) if m.contains("shut down")),
+            "{bnb}"
+        );
+        // Other mistakes keep clap's message and exit code 2.
+        let other = parse_error(parse_from(["tatum-kms", "getaddress", "id", "x"]).unwrap_err());
+        assert!(matches!(&other, CliError::Clap(_)));
+        assert_eq!(other.exit_code(), 2);
+    }
+
+    #[test]
+    fn batch_counts_are_whole_numbers_up_to_the_cap() {
+        assert_eq!(parse_count("1000000"), Ok(MAX_BATCH));
+        assert!(parse_count("1000001")
+            .unwrap_err()
+            .contains("at most 1000000"));
+        assert!(parse_count("100000000000000").is_err());
+        assert!(parse_count("ten").unwrap_err().contains("whole number"));
+    }
 }

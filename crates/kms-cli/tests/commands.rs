@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{json_of, keys, stderr, Home};
+use common::{json_of, keys, stderr, Home, PASSWORD};
 
 #[test]
 fn generate_and_read_back_a_managed_wallet() {
@@ -414,13 +414,18 @@ fn report_and_checkconfig_keep_the_originals_shapes_and_mask_secrets() {
         !text.contains("a-very-secret-password") && !text.contains("0123456789"),
         "{text}"
     );
+    // Secrets show whether they are set, no character and no length of
+    // them (the original showed the first six and the length).
     assert!(
-        text.contains("TATUM_KMS_PASSWORD               : a-very****************"),
+        text.contains("TATUM_KMS_PASSWORD               : ******** (set)\n"),
         "{text}"
     );
-    // The original's mask shows the tail minus its last character.
     assert!(
-        text.contains("TATUM_API_KEY                    : abcdef*******6789xy"),
+        text.contains("TATUM_API_KEY                    : ******** (set)\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("a-very") && !text.contains("abcdef"),
         "{text}"
     );
     assert!(
@@ -436,7 +441,7 @@ fn settings_come_from_the_env_file_and_the_process_environment_wins() {
     // ~/.tatumrc/.env is read when present...
     fs::write(
         home.root.join(".tatumrc/.env"),
-        "TATUM_KMS_PASSWORD=from-default-env\nTATUM_API_KEY=key-from-default-env-file\n",
+        "TATUM_KMS_PASSWORD=from-default-env\nTATUM_KMS_AWS_REGION=region-from-default-env-file\n",
     )
     .unwrap();
     let id = json_of(
@@ -487,10 +492,10 @@ fn settings_come_from_the_env_file_and_the_process_environment_wins() {
         "{text}"
     );
     assert!(
-        text.contains("TATUM_API_KEY                    : key-fr"),
+        text.contains("TATUM_KMS_AWS_REGION             : region-from-default-env-file"),
         "{text}"
     );
-    // --apiKey wins over the variable.
+    // --apiKey is taken, and shown only as set.
     let report = json_of(
         &home
             .cmd("from-default-env")
@@ -498,8 +503,7 @@ fn settings_come_from_the_env_file_and_the_process_environment_wins() {
             .output()
             .unwrap(),
     );
-    // (utils.hideValue: the shown tail stops one short of the end.)
-    assert_eq!(report["apiKey"], "flag-k*******345678");
+    assert_eq!(report["apiKey"], "******** (set)");
 }
 
 #[test]
@@ -559,4 +563,38 @@ fn a_new_store_is_never_created_under_an_empty_password() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("64 to 4096"), "{}", stderr(&out));
+}
+
+/// `tatum-kms export | head -1`: a reader that goes away is no error to
+/// report (the original's Node process died of SIGPIPE the same way).
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let home = Home::new();
+    home.json(&["generatemanagedwallet", "BTC"]);
+    for args in [&["export"][..], &["checkconfig"], &["completions", "bash"]] {
+        let mut child = home
+            .cmd(PASSWORD)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        // `export` first runs the KDF, so the pipe is surely closed when it
+        // writes; the other two may finish writing into the pipe's buffer
+        // before it closes, and then succeed. Never a panic (exit 101).
+        let quiet_exit = if args == ["export"] {
+            &[141][..]
+        } else {
+            &[0, 141]
+        };
+        assert!(
+            quiet_exit.contains(&out.status.code().unwrap()),
+            "{args:?}: {:?} {}",
+            out.status,
+            stderr(&out)
+        );
+        assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
+    }
 }
