@@ -56,6 +56,8 @@ pub struct ConfigError {
 /// The approval service over HTTP.
 pub struct HttpApprover {
     http: reqwest::Client,
+    /// `config.url`, parsed once.
+    base: reqwest::Url,
     config: HttpApproverConfig,
 }
 
@@ -77,19 +79,55 @@ impl HttpApprover {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| bad(e.to_string()))?;
-        Ok(HttpApprover { http, config })
+        Ok(HttpApprover {
+            http,
+            base: parsed,
+            config,
+        })
     }
 
-    /// The URL asked about `id`, joined as the original joined it.
-    fn url_for(&self, id: &str) -> String {
-        format!("{}/{}", self.config.url, id)
+    /// The URL asked about `id`: `{url}/{id}` as the original joined it,
+    /// with the id percent-encoded as one path segment, so that no id
+    /// (`../healthz`, `%2e%2e/x`, `a?b`) reaches another path of the
+    /// approval service. (The daemon also refuses ids not of the API's
+    /// shape before it asks.)
+    ///
+    /// `None` for ids that are no segment at all: empty, `.` and `..`
+    /// (URLs read `%2E%2E` as `..` too).
+    fn url_for(&self, id: &str) -> Option<String> {
+        if matches!(id, "" | "." | "..") {
+            return None;
+        }
+        let mut url = self.base.clone();
+        let path = format!("{}/{}", url.path().trim_end_matches('/'), path_segment(id));
+        url.set_path(&path);
+        Some(url.to_string())
     }
+}
+
+/// `id` as one path segment: every byte but ASCII letters, digits, `-`,
+/// `_` and `~` percent-encoded.
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[async_trait]
 impl Approver for HttpApprover {
     async fn check(&self, tx: &PendingTransaction) -> Decision {
-        let url = self.url_for(&tx.id);
+        let Some(url) = self.url_for(&tx.id) else {
+            return Decision::Rejected(format!(
+                "'{}' cannot be a path segment of the approval URL",
+                tx.id.escape_debug()
+            ));
+        };
         let body = match self.config.method {
             Method::Get => Vec::new(),
             Method::Post => match serde_json::to_vec(tx) {
@@ -187,4 +225,40 @@ fn cause(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approver(url: &str) -> HttpApprover {
+        HttpApprover::new(HttpApproverConfig {
+            url: url.into(),
+            method: Method::Get,
+            timeout: Duration::from_secs(1),
+            secret: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_id_is_one_percent_encoded_path_segment() {
+        let a = approver("http://127.0.0.1:9/approve");
+        let a = |id: &str| a.url_for(id).unwrap();
+        assert_eq!(a("tx-1"), "http://127.0.0.1:9/approve/tx-1");
+        assert_eq!(
+            a("../healthz"),
+            "http://127.0.0.1:9/approve/%2E%2E%2Fhealthz"
+        );
+        assert_eq!(a("%2e%2e"), "http://127.0.0.1:9/approve/%252e%252e");
+        assert_eq!(a("a?b#c"), "http://127.0.0.1:9/approve/a%3Fb%23c");
+        let base = approver("http://127.0.0.1:9/approve");
+        for no_segment in ["", ".", ".."] {
+            assert_eq!(base.url_for(no_segment), None, "{no_segment:?}");
+        }
+        assert_eq!(
+            approver("http://127.0.0.1:9/").url_for("tx-1").unwrap(),
+            "http://127.0.0.1:9/tx-1"
+        );
+    }
 }

@@ -52,6 +52,9 @@ pub struct Seen {
 #[derive(Default)]
 struct Inner {
     pending: Vec<Value>,
+    /// A hostile API's extras: (chain path, transaction) served on every
+    /// pending request of that chain, whatever ids were asked about.
+    forced: Vec<(String, Value)>,
     recorded: Vec<Value>,
     seen: Vec<Seen>,
     broadcasts: Vec<Seen>,
@@ -110,6 +113,13 @@ impl FakeTatum {
     /// Serves this pending transaction (the API's JSON) until it is broadcast.
     pub fn add_pending(&self, tx: Value) {
         self.shared.lock().pending.push(tx);
+    }
+
+    /// Acts as a hostile or broken API: serves `tx` in every answer to
+    /// `POST /v3/kms/pending/{chain}`, whichever wallets were asked about
+    /// and whatever chain `tx` names, until it is broadcast.
+    pub fn force_pending(&self, chain: &str, tx: Value) {
+        self.shared.lock().forced.push((chain.to_string(), tx));
     }
 
     /// Answers these recorded requests (`[{method, url, body, answer}]`).
@@ -375,10 +385,22 @@ fn pending(inner: &Inner, chain: &str, body: &Value) -> Response {
         return error(400, "validation.failed", "at most 25000 signatureIds");
     }
     let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+    let broadcast: Vec<&Value> = inner
+        .broadcasts
+        .iter()
+        .map(|b| &b.body["signatureId"])
+        .collect();
     let txs: Vec<Value> = inner
         .pending
         .iter()
         .filter(|tx| tx["chain"] == chain && names_any(tx, &ids))
+        .chain(
+            inner
+                .forced
+                .iter()
+                .filter(|(asked, tx)| asked == chain && !broadcast.contains(&&tx["id"]))
+                .map(|(_, tx)| tx),
+        )
         .cloned()
         .collect();
     let mut response = axum::Json(Value::Array(txs)).into_response();

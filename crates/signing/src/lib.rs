@@ -2,6 +2,7 @@
 //!
 //! * [`WalletSigner`]: open a store, sign a pending transaction (offline
 //!   with no async runtime, or online); the entry point for most embedders.
+//! * [`scope`]: which wallets may sign a transaction the API handed over.
 //! * [`keys`]: which stored keys sign a pending transaction, the rules of
 //!   the original tatum-kms, in one place.
 //! * [`pipeline`]: the stages every signature goes through (choose keys,
@@ -16,6 +17,7 @@
 pub mod daemon;
 pub mod keys;
 pub mod pipeline;
+pub mod scope;
 mod simple;
 
 pub use daemon::{CycleReport, Daemon, DaemonConfig, Metrics, Stopper};
@@ -23,6 +25,7 @@ pub use keys::{KeyError, KeySelector, SigningKeys};
 pub use kms_chain_signers::SignedTx;
 pub use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 pub use pipeline::{PreparedTransaction, SignError};
+pub use scope::{Scope, ScopeError};
 pub use simple::{Error, WalletSigner};
 
 /// This version of the KMS, as the Tatum API's version notices compare it.

@@ -16,10 +16,14 @@ use kms_core::{Network, PendingTransaction};
 use kms_vault::Wallets;
 
 use crate::keys::{KeyError, KeySelector, SigningKeys};
+use crate::scope::{Scope, ScopeError};
 
 /// Why a pending transaction was not signed. Never contains key material.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// It is not a transaction of the chain, network and wallets asked about.
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
     /// No key could be chosen for it.
     #[error(transparent)]
     Keys(#[from] KeyError),
@@ -56,15 +60,17 @@ impl PreparedTransaction<'_> {
     }
 }
 
-/// Chooses the keys of `pending` from `wallets` and fetches through `api`
-/// what its chain needs before signing.
+/// Admits `pending` to `scope`, chooses its keys from `wallets` and fetches
+/// through `api` what its chain needs before signing.
 pub async fn prepare<'p>(
     selector: &mut KeySelector,
     wallets: &Wallets,
+    scope: &Scope,
     pending: &'p PendingTransaction,
-    network: Network,
     api: &dyn ChainApi,
 ) -> Result<PreparedTransaction<'p>, SignError> {
+    scope.admit(pending)?;
+    let network = scope.network();
     let keys = selector.resolve(wallets, pending)?;
     let facts = {
         let input = keys.sign_input(pending, network);
@@ -84,10 +90,10 @@ pub async fn prepare<'p>(
 pub fn sign_offline(
     selector: &mut KeySelector,
     wallets: &Wallets,
+    scope: &Scope,
     pending: &PendingTransaction,
-    network: Network,
 ) -> Result<SignedTx, SignError> {
-    let prepared = ready(prepare(selector, wallets, pending, network, &OfflineApi))?;
+    let prepared = ready(prepare(selector, wallets, scope, pending, &OfflineApi))?;
     prepared.sign()
 }
 

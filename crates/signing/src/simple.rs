@@ -21,6 +21,7 @@ use secrecy::SecretString;
 
 use crate::keys::KeySelector;
 use crate::pipeline::{self, SignError};
+use crate::scope::Scope;
 
 /// Why [`WalletSigner`] could not open the store or sign.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +57,17 @@ impl WalletSigner {
         })
     }
 
-    /// Signs `pending` with the keys it names. A chain that needs a fact
-    /// from the network (a nonce, a blockhash) that the transaction does
-    /// not carry fails with an error naming it.
+    /// Signs `pending` with the keys it names, which must be wallets of its
+    /// chain on the signer's network. A chain that needs a fact from the
+    /// network (a nonce, a blockhash) that the transaction does not carry
+    /// fails with an error naming it.
     pub fn sign(&mut self, pending: &PendingTransaction) -> Result<SignedTx, Error> {
+        let scope = Scope::whole_store(&self.vault, pending.chain, self.network);
         Ok(pipeline::sign_offline(
             &mut self.keys,
             self.vault.wallets(),
+            &scope,
             pending,
-            self.network,
         )?)
     }
 
@@ -76,14 +79,9 @@ impl WalletSigner {
         pending: &PendingTransaction,
         api: &dyn ChainApi,
     ) -> Result<SignedTx, Error> {
-        let prepared = pipeline::prepare(
-            &mut self.keys,
-            self.vault.wallets(),
-            pending,
-            self.network,
-            api,
-        )
-        .await?;
+        let scope = Scope::whole_store(&self.vault, pending.chain, self.network);
+        let prepared =
+            pipeline::prepare(&mut self.keys, self.vault.wallets(), &scope, pending, api).await?;
         Ok(prepared.sign()?)
     }
 }

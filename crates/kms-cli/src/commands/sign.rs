@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use kms_core::PendingTransaction;
-use kms_signing::{pipeline, KeySelector};
+use kms_signing::{pipeline, KeySelector, Scope};
 use serde_json::json;
 
 use super::print_json;
@@ -37,9 +37,10 @@ pub(super) fn sign_pending(
 
     let vault = ctx.open_vault()?;
     let mut keys = KeySelector::new();
-    let network = ctx.network();
+    // Only wallets of the transaction's chain on the network of --testnet.
+    let scope = Scope::whole_store(&vault, pending.chain, ctx.network());
     let signed = match &client {
-        None => pipeline::sign_offline(&mut keys, vault.wallets(), &pending, network)?,
+        None => pipeline::sign_offline(&mut keys, vault.wallets(), &scope, &pending)?,
         Some(api) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -49,8 +50,8 @@ pub(super) fn sign_pending(
                 .block_on(pipeline::prepare(
                     &mut keys,
                     vault.wallets(),
+                    &scope,
                     &pending,
-                    network,
                     api,
                 ))?
                 .sign()?

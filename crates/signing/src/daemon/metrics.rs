@@ -14,6 +14,7 @@ pub struct Metrics {
     signed: AtomicU64,
     rejected: AtomicU64,
     failed: AtomicU64,
+    refused: AtomicU64,
     api_requests: AtomicU64,
     api_errors: AtomicU64,
     api_latency_micros: AtomicU64,
@@ -82,6 +83,10 @@ impl Metrics {
         Self::add(&self.failed, 1);
     }
 
+    pub(crate) fn refused(&self) {
+        Self::add(&self.refused, 1);
+    }
+
     /// Healthy while cycles keep ending (or the first is still due).
     pub fn healthy(&self) -> bool {
         let last = match self.last_cycle_end.load(Ordering::Relaxed) {
@@ -93,7 +98,7 @@ impl Metrics {
 
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let counters: [(&str, &str, &AtomicU64); 8] = [
+        let counters: [(&str, &str, &AtomicU64); 9] = [
             (
                 "tatum_kms_cycles_total",
                 "Daemon cycles completed.",
@@ -123,6 +128,11 @@ impl Metrics {
                 "tatum_kms_failed_total",
                 "Transactions that failed (reported to the Tatum API).",
                 &self.failed,
+            ),
+            (
+                "tatum_kms_refused_total",
+                "Transactions refused before signing: another chain, another network's or an unasked wallet, a malformed id.",
+                &self.refused,
             ),
             (
                 "tatum_kms_api_requests_total",

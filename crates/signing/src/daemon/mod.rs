@@ -24,7 +24,8 @@ use tokio::sync::Notify;
 pub use metrics::Metrics;
 
 use crate::keys::KeySelector;
-use crate::pipeline;
+use crate::pipeline::{self, SignError};
+use crate::scope::Scope;
 
 /// What a daemon serves. Everything else (the API, the approver, the store)
 /// is handed to [`Daemon::new`] as a value.
@@ -53,8 +54,10 @@ pub struct CycleReport {
     pub signed: usize,
     /// Not approved: they stay pending.
     pub rejected: usize,
-    /// Failed and reported to the API.
+    /// Failed and reported to the API (the refused included).
     pub failed: usize,
+    /// Refused: outside the chain, network and wallets asked about.
+    pub refused: usize,
     /// A pending request or the error report failed.
     pub api_failed: bool,
     /// Wall time of the cycle.
@@ -77,6 +80,7 @@ impl CycleReport {
             signed = self.signed,
             rejected = self.rejected,
             failed = self.failed,
+            refused = self.refused,
             api_failed = self.api_failed,
             elapsed_ms = self.elapsed.as_secs_f64() * 1e3,
             cpu_ms = self.cpu.as_secs_f64() * 1e3,
@@ -89,6 +93,9 @@ impl CycleReport {
 enum Skip {
     /// The approver said no (or could not be asked): it comes back next cycle.
     Rejected(String),
+    /// Outside the scope of the request it came in: another chain, another
+    /// network's wallet, an id of the wrong shape. Reported to the API.
+    Refused(String),
     /// Reported to the Tatum API.
     Failed(String),
 }
@@ -106,6 +113,8 @@ pub struct Daemon<A> {
     /// Signature ids per chain of the store as last read: the store is
     /// scanned when it changes, not every cycle.
     ids: HashMap<Chain, Vec<SignatureId>>,
+    /// The same, as the scope each chain's answer must stay in.
+    scopes: HashMap<Chain, Scope>,
     unauthorized_logged: bool,
     version_logged: Option<Instant>,
 }
@@ -136,6 +145,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             stop: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
             ids: HashMap::new(),
+            scopes: HashMap::new(),
             unauthorized_logged: false,
             version_logged: None,
         };
@@ -207,6 +217,12 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 (chain, ids)
             })
             .collect();
+        let network = self.config.network;
+        self.scopes = self
+            .ids
+            .iter()
+            .map(|(&chain, ids)| (chain, Scope::new(chain, network, ids.iter().cloned())))
+            .collect();
     }
 
     /// Picks up wallets added (or removed) by other processes, with the key
@@ -256,12 +272,12 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 Ok(batch) => {
                     self.unauthorized_logged = false;
                     tracing::debug!(%chain, wallets = ids.len(), pending = batch.transactions.len(), "asked for pending transactions");
-                    pending.extend(batch.transactions);
+                    pending.extend(batch.transactions.into_iter().map(|tx| (chain, tx)));
                     for unreadable in batch.unreadable {
                         report.failed += 1;
                         self.metrics.failed();
                         let id = unreadable.id.as_deref().unwrap_or("-");
-                        tracing::error!(tx = %id.escape_debug(), %chain, error = %unreadable.reason, "failed");
+                        tracing::error!(tx = %id.escape_debug(), %chain, error = %unreadable.reason.escape_debug(), "failed");
                         if let Some(id) = unreadable.id {
                             errors.push(ReportedError {
                                 signature_id: id,
@@ -285,7 +301,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         report.pending = pending.len() + report.failed;
         self.metrics.pending_seen(report.pending);
 
-        for (done, tx) in pending.iter().enumerate() {
+        for (done, (asked, tx)) in pending.iter().enumerate() {
             if self.stop.load(Ordering::SeqCst) {
                 tracing::info!(
                     left = pending.len() - done,
@@ -295,11 +311,11 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             }
             if let Some(only) = &self.config.transactions {
                 if !only.contains(&tx.id) {
-                    tracing::info!(tx = %tx.id, "skipped: not among --transactionIds");
+                    tracing::info!(tx = %tx.id.escape_debug(), "skipped: not among --transactionIds");
                     continue;
                 }
             }
-            match self.process(tx).await {
+            match self.process(*asked, tx).await {
                 Ok(tx_id) => {
                     report.signed += 1;
                     self.metrics.signed();
@@ -309,6 +325,16 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                     report.rejected += 1;
                     self.metrics.rejected();
                     tracing::warn!(tx = %tx.id, chain = %tx.chain, %reason, "not approved; not signed");
+                }
+                Err(Skip::Refused(error)) => {
+                    report.failed += 1;
+                    report.refused += 1;
+                    self.metrics.refused();
+                    tracing::error!(tx = %tx.id.escape_debug(), asked = %asked, chain = %tx.chain, %error, "refused");
+                    errors.push(ReportedError {
+                        signature_id: tx.id.clone(),
+                        error,
+                    });
                 }
                 Err(Skip::Failed(error)) => {
                     report.failed += 1;
@@ -339,21 +365,32 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         report
     }
 
-    /// Approve, sign, broadcast. Returns the broadcast's txId.
-    async fn process(&mut self, tx: &PendingTransaction) -> Result<Option<String>, Skip> {
+    /// Admit, approve, sign, broadcast. Returns the broadcast's txId.
+    async fn process(
+        &mut self,
+        asked: Chain,
+        tx: &PendingTransaction,
+    ) -> Result<Option<String>, Skip> {
+        // Before anything else: the approver is asked only about
+        // transactions this daemon could sign at all.
+        let scope = &self.scopes[&asked];
+        scope.admit(tx).map_err(|e| Skip::Refused(e.to_string()))?;
         if let Some(approver) = &self.approver {
             match approver.check(tx).await {
                 Decision::Approved => tracing::info!(tx = %tx.id, "approved"),
                 Decision::Rejected(reason) => return Err(Skip::Rejected(reason)),
             }
         }
-        let failed = |e: pipeline::SignError| Skip::Failed(e.to_string());
+        let failed = |e: SignError| match e {
+            SignError::Scope(e) => Skip::Refused(e.to_string()),
+            other => Skip::Failed(other.to_string()),
+        };
         let api: &dyn ChainApi = self.api.as_ref();
         let prepared = pipeline::prepare(
             &mut self.keys,
             self.vault.wallets(),
+            &self.scopes[&asked],
             tx,
-            self.config.network,
             api,
         )
         .await

@@ -1,0 +1,202 @@
+//! The Tatum API is not trusted: the real binary against a fake API that
+//! answers whatever an attacker wants. Each attack is shown failing, and
+//! beside it the same set-up without the attack succeeding.
+
+mod common;
+
+use common::{stderr, Home, PASSWORD};
+use kms_core::WalletEntry;
+use kms_fake_tatum::{FakeApprover, FakeTatum};
+use serde_json::{json, Value};
+
+const API_KEY: &str = "hostile-test-api-key";
+const KEY_TESTNET: &str = "0x46fc247a29a083b4ded54d0f5d6d0a56aabdae3d66e3069aa8471bf701401603";
+const KEY_MAINNET: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+const KEY_OTHER: &str = "0x8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f";
+
+fn eth_wallet(key: &str, testnet: bool) -> WalletEntry {
+    WalletEntry::new()
+        .with("privateKey", key)
+        .with("chain", "ETH")
+        .with("testnet", testnet)
+}
+
+/// An ETH transaction that needs nothing from the network.
+fn eth_tx(id: &str, wallet: &str, chain_id: u64) -> Value {
+    json!({
+        "id": id, "chain": "ETH", "hashes": [wallet],
+        "serializedTransaction": json!({
+            "to": "0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee", "value": "1000",
+            "gasPrice": "20000000000", "gas": 21000, "nonce": 1, "chainId": chain_id
+        }).to_string(),
+    })
+}
+
+/// A store with a testnet ETH wallet, a second testnet ETH wallet and a
+/// mainnet ETH wallet; a fake API and an approver that approves anything.
+struct Setup {
+    home: Home,
+    fake: FakeTatum,
+    approver: FakeApprover,
+}
+
+fn setup() -> Setup {
+    let home = Home::new();
+    home.put_wallets(vec![
+        ("testnet-a".into(), eth_wallet(KEY_TESTNET, true)),
+        ("testnet-b".into(), eth_wallet(KEY_OTHER, true)),
+        ("mainnet-m".into(), eth_wallet(KEY_MAINNET, false)),
+    ]);
+    Setup {
+        home,
+        fake: FakeTatum::start(API_KEY),
+        approver: FakeApprover::start(),
+    }
+}
+
+impl Setup {
+    /// One `daemon --testnet --chain ETH --runOnce` with the approver.
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        self.home
+            .cmd(PASSWORD)
+            .env("TATUM_API_KEY", API_KEY)
+            .env("TATUM_API_URL", &self.fake.url)
+            .env("RUST_LOG", "info")
+            .args(["daemon", "--testnet", "--chain", "ETH", "--runOnce"])
+            .args(["--externalUrl", &self.approver.url])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn broadcast_ids(&self) -> Vec<String> {
+        self.fake
+            .broadcasts()
+            .iter()
+            .map(|b| b.body["signatureId"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn reported(&self, id: &str) -> Option<String> {
+        self.fake
+            .error_reports()
+            .iter()
+            .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+            .find(|e| e["signatureId"] == id)
+            .map(|e| e["error"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+#[test]
+fn a_mainnet_wallet_is_never_used_by_a_testnet_daemon() {
+    let s = setup();
+    // The attack: the API slips a chainId 1 transaction of the mainnet wallet
+    // into the answer for the testnet wallets.
+    s.fake
+        .force_pending("ETH", eth_tx("attack-1", "mainnet-m", 1));
+    // The control: the same kind of transaction of a wallet it asked about.
+    s.fake
+        .force_pending("ETH", eth_tx("honest-1", "testnet-a", 11155111));
+    let out = s.run(&[]);
+    assert_eq!(s.broadcast_ids(), ["honest-1"], "{}", stderr(&out));
+    let why = s.reported("attack-1").expect("the refusal is reported");
+    assert!(
+        why.contains("mainnet-m") && why.contains("refused"),
+        "{why}"
+    );
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    // The approver is never asked about what this daemon may not sign.
+    let asked: Vec<String> = s.approver.seen().into_iter().map(|r| r.path).collect();
+    assert_eq!(asked, ["/approve/honest-1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a refusal is a failure of the run"
+    );
+}
+
+#[test]
+fn a_transaction_of_another_chain_in_the_answer_is_refused() {
+    let s = setup();
+    let mut sol = eth_tx("attack-sol", "testnet-a", 11155111);
+    sol["chain"] = json!("SOL");
+    s.fake.force_pending("ETH", sol);
+    s.fake
+        .force_pending("ETH", eth_tx("honest-2", "testnet-a", 11155111));
+    let out = s.run(&[]);
+    assert_eq!(s.broadcast_ids(), ["honest-2"], "{}", stderr(&out));
+    let why = s.reported("attack-sol").unwrap();
+    assert!(
+        why.contains("SOL transaction in the answer for ETH"),
+        "{why}"
+    );
+}
+
+#[test]
+fn wallets_outside_the_wallets_flag_are_not_used() {
+    let s = setup();
+    s.fake
+        .force_pending("ETH", eth_tx("attack-b", "testnet-b", 11155111));
+    s.fake
+        .force_pending("ETH", eth_tx("honest-a", "testnet-a", 11155111));
+    let out = s.run(&["--wallets", "testnet-a"]);
+    assert_eq!(s.broadcast_ids(), ["honest-a"], "{}", stderr(&out));
+    assert!(s.reported("attack-b").unwrap().contains("testnet-b"));
+
+    // Without --wallets the daemon asked about testnet-b too: it signs.
+    let s = setup();
+    s.fake
+        .force_pending("ETH", eth_tx("honest-b", "testnet-b", 11155111));
+    let out = s.run(&[]);
+    assert_eq!(s.broadcast_ids(), ["honest-b"], "{}", stderr(&out));
+}
+
+#[test]
+fn ids_that_would_reach_other_paths_of_the_approver_are_refused() {
+    let s = setup();
+    for id in ["../healthz", "%2e%2e/healthz", "..", "a?b", "tx\u{1b}[2J"] {
+        s.fake
+            .force_pending("ETH", eth_tx(id, "testnet-a", 11155111));
+    }
+    s.fake.force_pending(
+        "ETH",
+        eth_tx(
+            "7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f60",
+            "testnet-a",
+            11155111,
+        ),
+    );
+    let out = s.run(&[]);
+    let log = stderr(&out);
+    assert_eq!(
+        s.broadcast_ids(),
+        ["7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f60"],
+        "{log}"
+    );
+    let asked: Vec<String> = s.approver.seen().into_iter().map(|r| r.path).collect();
+    assert_eq!(asked, ["/approve/7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f60"]);
+    assert!(s
+        .reported("../healthz")
+        .unwrap()
+        .contains("not a pending transaction id"));
+    // A control character from the API never reaches the log raw.
+    assert!(!log.contains('\u{1b}'), "{log}");
+    assert!(log.contains(r"tx\u{1b}[2J"), "{log}");
+}
+
+#[test]
+fn signpending_signs_only_with_wallets_of_its_network() {
+    let s = setup();
+    let tx = eth_tx("tx-m", "mainnet-m", 1).to_string();
+    let refused = s
+        .home
+        .run_with_stdin(&["signpending", "-", "--testnet"], &tx);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("not one of the ETH testnet wallets"),
+        "{}",
+        stderr(&refused)
+    );
+    let signed = s.home.run_with_stdin(&["signpending", "-"], &tx);
+    assert!(signed.status.success(), "{}", stderr(&signed));
+}
