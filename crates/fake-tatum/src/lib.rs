@@ -39,6 +39,9 @@ pub enum Fault {
     Slow(Duration),
     /// 200 with a body that is not JSON.
     BadJson,
+    /// 200 with a body of this many bytes, streamed without a length (a
+    /// hostile server trying to fill the client's memory).
+    Huge(u64),
 }
 
 /// One request as the fake saw it (the API key replaced by `{apiKey}`).
@@ -328,6 +331,7 @@ async fn handle(
     match fault {
         Some(Fault::Status(status)) => return error(status, "fake.fault", "injected fault"),
         Some(Fault::BadJson) => return (StatusCode::OK, "<html>not json").into_response(),
+        Some(Fault::Huge(size)) => return huge_body(size),
         Some(Fault::Slow(wait)) => tokio::time::sleep(wait).await,
         None => {}
     }
@@ -356,6 +360,21 @@ async fn handle(
         }
     }
     recorded(inner, &method, &path, &body)
+}
+
+/// `size` bytes of a JSON-looking list, streamed in 64 KiB chunks with no
+/// `Content-Length`: only a reader that stops early keeps its memory flat.
+fn huge_body(size: u64) -> Response {
+    const CHUNK: usize = 64 << 10;
+    let chunks = size.div_ceil(CHUNK as u64);
+    let stream = futures_util::stream::iter((0..chunks).map(move |i| {
+        let mut chunk = vec![b' '; CHUNK];
+        if i == 0 {
+            chunk[0] = b'[';
+        }
+        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(chunk))
+    }));
+    (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response()
 }
 
 fn is_broadcast(path: &str) -> bool {

@@ -200,3 +200,44 @@ fn signpending_signs_only_with_wallets_of_its_network() {
     let signed = s.home.run_with_stdin(&["signpending", "-"], &tx);
     assert!(signed.status.success(), "{}", stderr(&signed));
 }
+
+/// Peak resident memory of the largest child this test process waited for.
+fn children_peak_rss_mib() -> i64 {
+    // SAFETY: getrusage only writes the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    usage.ru_maxrss / 1024
+}
+
+#[test]
+fn a_two_gigabyte_pending_answer_does_not_grow_the_daemon() {
+    let s = setup();
+    s.fake.inject([kms_fake_tatum::Fault::Huge(2 << 30)]);
+    let started = std::time::Instant::now();
+    let out = s
+        .home
+        .cmd(PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &s.fake.url)
+        .args(["daemon", "--testnet", "--chain", "ETH", "--runOnce"])
+        .output()
+        .unwrap();
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("larger than 16 MiB"), "{log}");
+    assert!(started.elapsed().as_secs() < 20, "stopped reading early");
+    // The 64 MiB KDF of the test store and the process itself; the 2 GB never arrive.
+    let peak = children_peak_rss_mib();
+    assert!(peak < 200, "peak RSS {peak} MiB");
+
+    // Without the attack the same daemon run succeeds.
+    let s = setup();
+    s.fake
+        .force_pending("ETH", eth_tx("honest-3", "testnet-a", 11155111));
+    let out = s.run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.broadcast_ids(), ["honest-3"]);
+}

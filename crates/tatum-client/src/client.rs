@@ -135,10 +135,35 @@ impl TatumClient {
                 self.tatum_request(Method::POST, path, Some(body)),
                 path,
                 true,
+                MAX_ANSWER_BYTES,
             )
             .await?;
         json_of(path, answer)
     }
+}
+
+/// The most a pending list may take: 25,000 ids per request, each pending
+/// transaction a few KiB at most.
+pub const MAX_PENDING_ANSWER_BYTES: usize = 16 << 20;
+/// The most any other answer (broadcast, node call, lookup) may take.
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// The body, chunk by chunk, or `None` as soon as it passes `cap` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare enough to ignore).
@@ -266,7 +291,9 @@ impl TatumApi for TatumClient {
             let request = self
                 .tatum_request(Method::POST, &path, Some(&body))
                 .header("x-ttm-kms-client-version", &self.client_version);
-            let answer = self.send(request, &path, true).await?;
+            let answer = self
+                .send(request, &path, true, MAX_PENDING_ANSWER_BYTES)
+                .await?;
             if let Some(notice) = answer
                 .headers
                 .get("x-ttm-kms-latest-version")
@@ -347,11 +374,15 @@ impl TatumClient {
     /// or none came (timeout, connection): every call here may be repeated,
     /// as the same signed transaction broadcast twice is one transaction.
     /// `our_key`: a 401/403 means our API key was refused.
+    ///
+    /// An answer longer than `cap` bytes is an error and is not read past
+    /// the cap: a hostile or broken server cannot grow the daemon's memory.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
         path: &str,
         our_key: bool,
+        cap: usize,
     ) -> Result<Answer, ApiError> {
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
@@ -366,11 +397,23 @@ impl TatumClient {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    response.bytes().await.map(|b| Answer {
-                        status,
-                        headers,
-                        body: b.to_vec(),
-                    })
+                    match read_capped(response, cap).await {
+                        Ok(Some(body)) => Ok(Answer {
+                            status,
+                            headers,
+                            body,
+                        }),
+                        Ok(None) => {
+                            return Err(ApiError::BadAnswer {
+                                path: path.to_string(),
+                                message: format!(
+                                    "the answer is larger than {} MiB; not read",
+                                    cap >> 20
+                                ),
+                            })
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
                 Err(e) => Err(e),
             };
@@ -434,7 +477,7 @@ impl ChainApi for TatumClient {
                 (built, false)
             }
         };
-        let answer = self.send(built, path, our_key).await?;
+        let answer = self.send(built, path, our_key, MAX_ANSWER_BYTES).await?;
         json_of(path, answer)
     }
 }

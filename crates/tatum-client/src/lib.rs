@@ -11,7 +11,9 @@ use kms_core::{Chain, PendingBatch, SignatureId};
 
 pub use kms_core::ApiError;
 
-pub use client::{ClientConfig, RetryPolicy, TatumClient};
+pub use client::{
+    ClientConfig, RetryPolicy, TatumClient, MAX_ANSWER_BYTES, MAX_PENDING_ANSWER_BYTES,
+};
 pub use version::{is_newer, VersionNotice};
 
 /// The most signature ids one pending request carries: the API's limit

@@ -142,6 +142,39 @@ async fn an_unreadable_entry_is_named_beside_the_readable_ones() {
     assert_eq!(batch.unreadable[0].id.as_deref(), Some("no-tx"));
 }
 
+/// A 2 GB answer is not read past the cap: the error comes at once and
+/// this test's memory stays small.
+#[tokio::test]
+async fn an_oversized_answer_is_refused_without_reading_it_all() {
+    let fake = FakeTatum::start(KEY);
+    let client = client_for(&fake, KEY);
+    fake.inject([Fault::Huge(2 << 30)]);
+    let err = client
+        .pending(Chain::BTC, &[SignatureId::from("x")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::BadAnswer { .. }), "{err}");
+    assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    // Below the cap the same kind of answer is read (and is not JSON).
+    fake.inject([Fault::Huge(1 << 20)]);
+    let err = client
+        .pending(Chain::BTC, &[SignatureId::from("x")])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not JSON"), "{err}");
+    // Node calls have the smaller cap.
+    fake.inject([Fault::Huge(2 << 20)]);
+    let err = client
+        .call(ApiRequest::json_rpc(
+            "/v3/blockchain/node/ETH/{apiKey}",
+            "eth_chainId",
+            json!([]),
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+}
+
 #[tokio::test]
 async fn garbage_answers_are_named_not_trusted() {
     let fake = FakeTatum::start(KEY);
