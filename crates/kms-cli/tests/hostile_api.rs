@@ -241,3 +241,53 @@ fn a_two_gigabyte_pending_answer_does_not_grow_the_daemon() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(s.broadcast_ids(), ["honest-3"]);
 }
+
+#[test]
+fn a_second_daemon_on_the_same_chains_refuses_to_start() {
+    let s = setup();
+    let mut first = s
+        .home
+        .cmd(PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &s.fake.url)
+        .args(["daemon", "--testnet", "--chain", "BTC,ETH", "--period", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !s
+        .fake
+        .seen()
+        .iter()
+        .any(|r| r.path.starts_with("/v3/kms/pending/"))
+    {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the first daemon never asked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = s.run(&[]);
+    let log = stderr(&second);
+    assert_eq!(second.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains(&format!("another daemon (pid {})", first.id()))
+            && log.contains("ETH testnet"),
+        "{log}"
+    );
+    // Another chain of the same store is free.
+    let other = s
+        .home
+        .cmd(PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &s.fake.url)
+        .args(["daemon", "--testnet", "--chain", "SOL", "--runOnce"])
+        .output()
+        .unwrap();
+    assert!(other.status.success(), "{}", stderr(&other));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Once the first is gone (even killed), the chain is free again.
+    let after = s.run(&[]);
+    assert!(after.status.success(), "{}", stderr(&after));
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kms_approval::{Approver, HttpApprover, HttpApproverConfig, Method};
 use kms_core::{Chain, SignatureId};
-use kms_signing::{Daemon, DaemonConfig, Stopper};
+use kms_signing::{Daemon, DaemonConfig, DaemonLock, Stopper};
 use kms_vault::Vault;
 use secrecy::SecretString;
 
@@ -52,6 +52,9 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
             .var("TATUM_KMS_DEBUG_MODE")
             .is_some_and(|v| v != "false" && v != "0"),
     };
+    // Before anything is asked of the API: no second daemon on these wallets.
+    let _lock = DaemonLock::acquire(&ctx.store_path(), &config.chains, config.network)
+        .map_err(|e| CliError::failure(e.to_string()))?;
     let client = Arc::new(ctx.tatum_client(api_key)?);
     let mut daemon = Daemon::new(config, vault, client, approver(&opts, &ctx)?);
 

@@ -7,6 +7,7 @@
 //! Driven by a plain [`DaemonConfig`] and the [`TatumApi`] and [`ChainApi`]
 //! traits, so it runs against the real client, a fake, or an embedder's own.
 
+mod lock;
 mod metrics;
 
 use std::collections::{HashMap, HashSet};
@@ -21,6 +22,7 @@ use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
 use kms_vault::Vault;
 use tokio::sync::Notify;
 
+pub use lock::{DaemonLock, LockError};
 pub use metrics::Metrics;
 
 use crate::keys::KeySelector;
