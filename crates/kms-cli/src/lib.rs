@@ -6,6 +6,7 @@ pub mod cli;
 mod commands;
 pub mod context;
 pub mod daemon;
+mod dotenv;
 pub mod env;
 mod error;
 pub mod keys;
