@@ -194,7 +194,7 @@ fn strip_quotes(value: &[char]) -> Zeroizing<Vec<char>> {
 
 /// JavaScript's `\s` (and what `String.prototype.trim` removes): its
 /// WhiteSpace and LineTerminator, including U+FEFF, excluding U+0085.
-pub fn is_js_space(c: char) -> bool {
+fn is_js_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
@@ -257,12 +257,12 @@ impl Scanner<'_> {
 
     /// `(?:^|^)\s*(?:export\s+)?` then the key, at a line start `p`.
     fn match_at(&self, p: usize) -> Option<LineMatch> {
+        const EXPORT: [char; 6] = ['e', 'x', 'p', 'o', 'r', 't'];
         let a = p + self.spaces(p);
-        let export: Vec<char> = "export".chars().collect();
-        if self.s[a..].starts_with(&export) {
-            let gap = self.spaces(a + export.len());
+        if self.s[a..].starts_with(&EXPORT) {
+            let gap = self.spaces(a + EXPORT.len());
             if gap > 0 {
-                if let Some(m) = self.key(a + export.len() + gap) {
+                if let Some(m) = self.key(a + EXPORT.len() + gap) {
                     return Some(m);
                 }
             }
@@ -557,8 +557,9 @@ mod tests {
             .and_then(|package| package["version"].as_str().map(str::to_owned));
         if version.as_deref() != Some("16.4.7") {
             let problem = format!(
-                "live comparison with npm dotenv@16.4.7: {} holds {version:?}; run scripts/test.sh (it installs it) or set KMS_DOTENV_DIR",
-                dir.display()
+                "live comparison with npm dotenv@16.4.7: {} holds {}; run scripts/test.sh (it installs it) or set KMS_DOTENV_DIR",
+                dir.display(),
+                version.map_or("no dotenv".to_string(), |v| format!("dotenv {v}"))
             );
             if std::env::var_os("CI").is_some() {
                 panic!("CI: {problem}");
