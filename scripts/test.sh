@@ -17,6 +17,21 @@ else
   echo "*** no python3: cross-checks will be skipped ***"
 fi
 
+step "dotenv@16.4.7 for node (the original's .env parser: a live comparison)"
+# Cached in ~/.cache/kms-node. Offline or without npm this only warns; the
+# test then skips the live part loudly (under CI it fails where node is present).
+dotenv_version=$(node -p "require('$HOME/.cache/kms-node/node_modules/dotenv/package.json').version" 2>/dev/null || true)
+if [ "$dotenv_version" = 16.4.7 ]; then
+  echo "dotenv $dotenv_version in ~/.cache/kms-node"
+elif command -v npm >/dev/null 2>&1; then
+  timeout 180 npm install --prefix "$HOME/.cache/kms-node" --no-audit --no-fund --silent \
+      --fetch-retries=1 --fetch-timeout=30000 dotenv@16.4.7 >/dev/null 2>&1 \
+    && echo "dotenv 16.4.7 installed in ~/.cache/kms-node" \
+    || echo "*** could not install dotenv@16.4.7 (offline?): the live .env comparison will be SKIPPED ***"
+else
+  echo "*** no npm: the live .env comparison with dotenv@16.4.7 will be SKIPPED ***"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod context;
+mod dotenv;
 mod env;
 mod error;
 mod logging;

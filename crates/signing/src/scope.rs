@@ -16,11 +16,17 @@ pub struct Scope {
     chain: Chain,
     network: Network,
     ids: HashSet<SignatureId>,
+    /// For a scope over a whole store: every id it holds, so a wallet it
+    /// does not hold at all gets the original's message.
+    store_ids: Option<HashSet<SignatureId>>,
 }
 
 /// Why a pending transaction is outside its [`Scope`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
+    /// The original's message for a wallet the store does not hold.
+    #[error("No such wallet for signatureId '{0}'.")]
+    NoWallet(SignatureId),
     /// The answer for one chain held a transaction of another.
     #[error("refused: it is a {found} transaction in the answer for {asked}")]
     OtherChain {
@@ -68,13 +74,23 @@ impl Scope {
             chain,
             network,
             ids: ids.into_iter().collect(),
+            store_ids: None,
         }
     }
 
     /// Every wallet of `store` stored for `chain` on `network`: the scope of
     /// a transaction signed by hand (`signpending`, an embedder).
     pub fn whole_store(vault: &Vault, chain: Chain, network: Network) -> Scope {
-        Scope::new(chain, network, vault.ids_for(chain, network))
+        let mut scope = Scope::new(chain, network, vault.ids_for(chain, network));
+        scope.store_ids = Some(
+            vault
+                .wallets()
+                .0
+                .keys()
+                .map(|id| SignatureId::new(id.as_str()))
+                .collect(),
+        );
+        scope
     }
 
     /// The chain asked for.
@@ -105,6 +121,9 @@ impl Scope {
             .chain(pending.signatures.iter().flatten().map(|s| &s.id));
         for id in named {
             if !self.ids.contains(id) {
+                if self.store_ids.as_ref().is_some_and(|all| !all.contains(id)) {
+                    return Err(ScopeError::NoWallet(id.clone()));
+                }
                 return Err(ScopeError::UnaskedWallet {
                     id: id.clone(),
                     chain: self.chain,
