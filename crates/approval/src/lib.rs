@@ -6,6 +6,9 @@
 //! With a shared secret, requests are HMAC-signed and the answer must carry
 //! a signature bound to that very request ([`signing`], `docs/approval.md`).
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod signing;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,13 +20,19 @@ use secrecy::SecretString;
 /// The approver's answer. Anything but an explicit approval is a rejection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// The service answered 2xx (with a valid answer signature when a secret
+    /// is configured): the transaction may be signed.
     Approved,
+    /// Anything else; the text says why, for the log. The transaction stays
+    /// pending.
     Rejected(String),
 }
 
 /// Asks whether a pending transaction may be signed.
 #[async_trait]
 pub trait Approver: Send + Sync {
+    /// Asks about `tx`. Never fails: every failure to get an approval is a
+    /// [`Decision::Rejected`].
     async fn check(&self, tx: &PendingTransaction) -> Decision;
 }
 
@@ -36,9 +45,11 @@ pub enum Method {
     Post,
 }
 
+/// Where and how [`HttpApprover`] asks.
 pub struct HttpApproverConfig {
     /// `--externalUrl`; the transaction id is appended after a `/`.
     pub url: String,
+    /// Whether to ask with `GET` or with a `POST` carrying the transaction.
     pub method: Method,
     /// No answer within this time is a rejection.
     pub timeout: Duration,
@@ -46,10 +57,14 @@ pub struct HttpApproverConfig {
     pub secret: Option<SecretString>,
 }
 
+/// An [`HttpApproverConfig`] that cannot be used: the URL does not parse or
+/// is not http(s), or the HTTP client cannot be built.
 #[derive(Debug, thiserror::Error)]
 #[error("approval service {url}: {reason}")]
 pub struct ConfigError {
+    /// The configured URL.
     pub url: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -62,6 +77,9 @@ pub struct HttpApprover {
 }
 
 impl HttpApprover {
+    /// Checks the URL and builds the client (no redirects followed, the
+    /// configured timeout for connecting and for the whole request); nothing
+    /// is sent yet.
     pub fn new(config: HttpApproverConfig) -> Result<HttpApprover, ConfigError> {
         let bad = |reason: String| ConfigError {
             url: config.url.clone(),

@@ -23,9 +23,14 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+/// Request header: the Unix time in seconds when the request was signed.
 pub const TIMESTAMP_HEADER: &str = "x-tatum-kms-timestamp";
+/// Request header: 16 fresh random bytes in hex, new for every request.
 pub const NONCE_HEADER: &str = "x-tatum-kms-nonce";
+/// Request header: `v1=` and the hex [`request_signature`].
 pub const SIGNATURE_HEADER: &str = "x-tatum-kms-signature";
+/// Answer header: `v1=` and the hex signature of the answer, which binds it
+/// to the request's signature and the status.
 pub const APPROVAL_HEADER: &str = "x-tatum-kms-approval";
 
 fn mac(secret: &SecretString) -> Hmac<Sha256> {

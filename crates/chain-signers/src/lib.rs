@@ -7,8 +7,11 @@
 //! answers. [`OfflineApi`] refuses every call, which is what `signpending`
 //! uses by default.
 
-pub mod error;
-pub mod mnemonic;
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod mnemonic;
 
 mod ed25519;
 mod evm;

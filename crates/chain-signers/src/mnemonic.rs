@@ -39,6 +39,7 @@ impl Mnemonic {
         }
     }
 
+    /// The words, single-spaced.
     pub fn phrase(&self) -> &str {
         &self.phrase
     }
@@ -55,13 +56,13 @@ impl Mnemonic {
 }
 
 /// The mnemonic a wallet is generated from: the one given, or a fresh one.
-pub enum GivenOrFresh<'a> {
+pub(crate) enum GivenOrFresh<'a> {
     Given(&'a Mnemonic),
     Fresh(Mnemonic),
 }
 
 impl<'a> GivenOrFresh<'a> {
-    pub fn new(given: Option<&'a Mnemonic>) -> Self {
+    pub(crate) fn new(given: Option<&'a Mnemonic>) -> Self {
         match given {
             Some(m) => GivenOrFresh::Given(m),
             None => GivenOrFresh::Fresh(Mnemonic::generate()),

@@ -11,16 +11,16 @@ use std::sync::OnceLock;
 use crate::{Mnemonic, SignerError, MAX_INDEX};
 
 /// BIP32 version bytes of an extended public key.
-pub const XPUB: [u8; 4] = [0x04, 0x88, 0xb2, 0x1e];
-pub const TPUB: [u8; 4] = [0x04, 0x35, 0x87, 0xcf];
+pub(crate) const XPUB: [u8; 4] = [0x04, 0x88, 0xb2, 0x1e];
+pub(crate) const TPUB: [u8; 4] = [0x04, 0x35, 0x87, 0xcf];
 
-pub fn secp() -> &'static Secp256k1<All> {
+pub(crate) fn secp() -> &'static Secp256k1<All> {
     static CTX: OnceLock<Secp256k1<All>> = OnceLock::new();
     CTX.get_or_init(Secp256k1::new)
 }
 
 /// `m/44'/coin'/0'/0`, the account/change node the original derives from.
-pub fn bip44_change_path(coin: u32) -> DerivationPath {
+pub(crate) fn bip44_change_path(coin: u32) -> DerivationPath {
     DerivationPath::from(vec![
         ChildNumber::Hardened { index: 44 },
         ChildNumber::Hardened { index: coin },
@@ -30,7 +30,7 @@ pub fn bip44_change_path(coin: u32) -> DerivationPath {
 }
 
 /// An account-level extended private key. Its secret scalar is erased on drop.
-pub struct AccountKey {
+pub(crate) struct AccountKey {
     xprv: Xpriv,
 }
 
@@ -42,7 +42,10 @@ impl Drop for AccountKey {
 }
 
 impl AccountKey {
-    pub fn derive(mnemonic: &Mnemonic, path: &DerivationPath) -> Result<AccountKey, SignerError> {
+    pub(crate) fn derive(
+        mnemonic: &Mnemonic,
+        path: &DerivationPath,
+    ) -> Result<AccountKey, SignerError> {
         let master = Xpriv::new_master(NetworkKind::Main, mnemonic.seed())
             .map_err(|e| SignerError::InvalidMnemonic(e.to_string()))?;
         let xprv = master
@@ -52,7 +55,7 @@ impl AccountKey {
     }
 
     /// The secret key of non-hardened child `index`.
-    pub fn child_secret(&self, index: u32) -> Result<SecretKey, SignerError> {
+    pub(crate) fn child_secret(&self, index: u32) -> Result<SecretKey, SignerError> {
         let child = self
             .xprv
             .derive_priv(secp(), &[normal(index)?])
@@ -60,12 +63,12 @@ impl AccountKey {
         Ok(child.private_key)
     }
 
-    pub fn xpub(&self) -> Xpub {
+    pub(crate) fn xpub(&self) -> Xpub {
         Xpub::from_priv(secp(), &self.xprv)
     }
 }
 
-pub fn normal(index: u32) -> Result<ChildNumber, SignerError> {
+pub(crate) fn normal(index: u32) -> Result<ChildNumber, SignerError> {
     if index > MAX_INDEX {
         return Err(SignerError::InvalidIndex(index.to_string()));
     }
@@ -73,14 +76,18 @@ pub fn normal(index: u32) -> Result<ChildNumber, SignerError> {
 }
 
 /// Base58check of an extended public key with `version` in place of BIP32's.
-pub fn encode_xpub(xpub: &Xpub, version: [u8; 4]) -> String {
+pub(crate) fn encode_xpub(xpub: &Xpub, version: [u8; 4]) -> String {
     let mut bytes = xpub.encode();
     bytes[..4].copy_from_slice(&version);
     bitcoin::base58::encode_check(&bytes)
 }
 
 /// Parses an extended public key whose version must be one of `accepted`.
-pub fn decode_xpub(chain: Chain, text: &str, accepted: &[[u8; 4]]) -> Result<Xpub, SignerError> {
+pub(crate) fn decode_xpub(
+    chain: Chain,
+    text: &str,
+    accepted: &[[u8; 4]],
+) -> Result<Xpub, SignerError> {
     let bad = |reason: &str| SignerError::InvalidXpub {
         chain,
         reason: reason.to_string(),
@@ -98,7 +105,7 @@ pub fn decode_xpub(chain: Chain, text: &str, accepted: &[[u8; 4]]) -> Result<Xpu
 }
 
 /// The public key of non-hardened child `index` of an extended public key.
-pub fn child_public(xpub: &Xpub, index: u32) -> Result<PublicKey, SignerError> {
+pub(crate) fn child_public(xpub: &Xpub, index: u32) -> Result<PublicKey, SignerError> {
     let child = xpub
         .derive_pub(secp(), &[normal(index)?])
         .map_err(|e| SignerError::InvalidIndex(format!("{index}: {e}")))?;
@@ -106,7 +113,7 @@ pub fn child_public(xpub: &Xpub, index: u32) -> Result<PublicKey, SignerError> {
 }
 
 /// 32 bytes as 64 hex digits (with or without `0x`) as a secret key.
-pub fn secret_from_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
+pub(crate) fn secret_from_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
     let hex_part = text.trim().strip_prefix("0x").unwrap_or(text.trim());
     if hex_part.len() != 64 {
         return Err(SignerError::key(
@@ -118,7 +125,7 @@ pub fn secret_from_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerErro
 }
 
 /// A secret key as hex of a number, leading zeros optional (FLOW's keys).
-pub fn secret_from_unpadded_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
+pub(crate) fn secret_from_unpadded_hex(chain: Chain, text: &str) -> Result<SecretKey, SignerError> {
     let hex_part = text.trim().strip_prefix("0x").unwrap_or(text.trim());
     if hex_part.len() > 64 || hex_part.is_empty() {
         return Err(SignerError::key(

@@ -22,6 +22,7 @@ struct Inner {
     seen: Vec<Seen>,
 }
 
+/// The fake approval service, serving on 127.0.0.1 until dropped.
 pub struct FakeApprover {
     /// `http://127.0.0.1:PORT/approve`, for `--externalUrl`.
     pub url: String,
@@ -30,6 +31,7 @@ pub struct FakeApprover {
 }
 
 impl FakeApprover {
+    /// Starts one on a free port of 127.0.0.1, approving every id.
     pub fn start() -> FakeApprover {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let state = inner.clone();
@@ -43,6 +45,7 @@ impl FakeApprover {
         }
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self._server.addr
     }
@@ -57,6 +60,7 @@ impl FakeApprover {
         self.inner.lock().unwrap().delay = Some(wait);
     }
 
+    /// Every request, in order.
     pub fn seen(&self) -> Vec<Seen> {
         self.inner.lock().unwrap().seen.clone()
     }

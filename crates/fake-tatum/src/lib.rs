@@ -15,6 +15,9 @@
 //! The server runs on its own thread and runtime, so synchronous tests that
 //! run the real binary can use it as easily as async ones.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -47,8 +50,12 @@ pub enum Fault {
 /// One request as the fake saw it (the API key replaced by `{apiKey}`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Seen {
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
+    /// The request path (the fake Tatum API keeps the query too).
     pub path: String,
+    /// The body parsed as JSON; `Null` if it was empty (or, at the fake
+    /// approver, not JSON).
     pub body: Value,
 }
 
@@ -82,9 +89,11 @@ impl Shared {
     }
 }
 
+/// The fake Tatum API, serving on 127.0.0.1 until dropped.
 pub struct FakeTatum {
     /// `http://127.0.0.1:PORT`, for `TATUM_API_URL` (and `TATUM_KMS_VET_NODE_URL`).
     pub url: String,
+    /// The address it listens on.
     pub addr: SocketAddr,
     shared: Arc<Shared>,
     _server: Server,
@@ -96,7 +105,8 @@ impl FakeTatum {
         Self::start_on(api_key, "127.0.0.1:0".parse().unwrap())
     }
 
-    pub fn start_on(api_key: &str, addr: SocketAddr) -> FakeTatum {
+    /// Starts a fake that accepts `api_key`, listening on `addr`.
+    pub(crate) fn start_on(api_key: &str, addr: SocketAddr) -> FakeTatum {
         let shared = Arc::new(Shared {
             api_key: api_key.to_string(),
             inner: Mutex::new(Inner::default()),
@@ -193,6 +203,8 @@ impl FakeTatum {
             .collect()
     }
 
+    /// Forgets the requests, broadcasts and error reports seen so far (the
+    /// pending transactions, recorded answers and faults stay).
     pub fn clear_seen(&self) {
         let mut inner = self.shared.lock();
         inner.seen.clear();
@@ -209,7 +221,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub fn start(addr: SocketAddr, app: impl FnOnce() -> Router + Send + 'static) -> Server {
+    pub(crate) fn start(addr: SocketAddr, app: impl FnOnce() -> Router + Send + 'static) -> Server {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

@@ -38,21 +38,30 @@ impl Default for RetryPolicy {
     }
 }
 
+/// What [`TatumClient::new`] needs: where the API is, the key, timeouts and
+/// retries.
 pub struct ClientConfig {
     /// `TATUM_API_URL`, e.g. `https://api.tatum.io`.
     pub base_url: String,
+    /// `TATUM_API_KEY`: sent as `x-api-key`, and put in paths that hold
+    /// `{apiKey}`.
     pub api_key: SecretString,
     /// `TATUM_KMS_VET_NODE_URL`: the VeChain node VET signing reads.
     pub vet_node_url: String,
     /// Sent as `x-ttm-kms-client-version`.
     pub client_version: String,
+    /// Longest wait for a connection to be established.
     pub connect_timeout: Duration,
     /// The whole request, answer included.
     pub request_timeout: Duration,
+    /// How failed requests are retried.
     pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
+    /// A config for `base_url` and `api_key` with the defaults: the mainnet
+    /// VeChain node, no client version, 5 s to connect, 30 s per request,
+    /// [`RetryPolicy::default`].
     pub fn new(base_url: impl Into<String>, api_key: SecretString) -> Self {
         ClientConfig {
             base_url: base_url.into(),
@@ -66,6 +75,8 @@ impl ClientConfig {
     }
 }
 
+/// The Tatum API over HTTP: implements [`TatumApi`] for the daemon and
+/// [`ChainApi`] for the signers.
 pub struct TatumClient {
     http: reqwest::Client,
     base_url: String,
@@ -84,6 +95,8 @@ struct Answer {
 }
 
 impl TatumClient {
+    /// Builds the HTTP client (no redirects followed); nothing is sent yet.
+    /// Fails with [`ApiError::Transport`] only if the client cannot be built.
     pub fn new(config: ClientConfig) -> Result<TatumClient, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)

@@ -3,6 +3,9 @@
 //! HTTP implementation, which is also the [`kms_core::ChainApi`] signers
 //! fetch nonces, fees and blockhashes through.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 mod client;
 mod version;
 

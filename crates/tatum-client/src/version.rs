@@ -4,9 +4,11 @@
 /// A parsed header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionNotice {
+    /// The latest version, lower-cased.
     pub latest: String,
     /// `ERROR`, `WARN`, `INFO`... as sent, upper-cased.
     pub level: String,
+    /// The text to show the user; empty if none was sent.
     pub message: String,
 }
 

@@ -1,5 +1,8 @@
 //! Test helpers shared by the KMS crates.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod moto;
 pub mod replay;
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 /// The server this test started; killed (only it) when the test ends.
 pub struct Moto {
     child: Child,
+    /// `http://127.0.0.1:PORT`, the endpoint URL to give the AWS clients.
     pub endpoint: String,
 }
 
@@ -19,6 +20,9 @@ impl Drop for Moto {
     }
 }
 
+/// Starts `moto_server` from the venv of `python` (the venv's python
+/// binary) on a free port, and waits up to 60 s until it accepts
+/// connections; panics if it exits or does not start in time.
 pub fn start_moto(python: &Path) -> Moto {
     let server: PathBuf = python.parent().unwrap().join("moto_server");
     let port = TcpListener::bind("127.0.0.1:0")

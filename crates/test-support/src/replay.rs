@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use kms_core::{ApiError, ApiRequest, ChainApi, HttpMethod};
 use serde_json::{json, Value};
 
+/// The replaying [`ChainApi`]; it also remembers what it was asked.
 pub struct Replay {
     recorded: Vec<Value>,
     asked: Mutex<Vec<String>>,

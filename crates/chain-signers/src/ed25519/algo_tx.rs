@@ -28,7 +28,7 @@ pub(crate) enum Pack {
 }
 
 impl Pack {
-    pub fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         // Writing into a Vec cannot fail.
         match self {
             Pack::Uint(v) => {
@@ -46,7 +46,7 @@ impl Pack {
         }
     }
 
-    pub fn bytes(&self) -> Vec<u8> {
+    pub(crate) fn bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.write(&mut out);
         out

@@ -36,7 +36,7 @@ pub(crate) struct Slip10Node {
 }
 
 impl Slip10Node {
-    pub fn master(seed: &[u8]) -> Slip10Node {
+    pub(crate) fn master(seed: &[u8]) -> Slip10Node {
         Self::from_hmac(b"ed25519 seed", &[seed])
     }
 
@@ -56,7 +56,7 @@ impl Slip10Node {
     }
 
     /// Hardened child `index'` (ed25519 has no other kind in SLIP-0010).
-    pub fn hardened(&self, index: u32) -> Result<Slip10Node, SignerError> {
+    pub(crate) fn hardened(&self, index: u32) -> Result<Slip10Node, SignerError> {
         if index > MAX_INDEX {
             return Err(SignerError::InvalidIndex(index.to_string()));
         }
@@ -67,16 +67,16 @@ impl Slip10Node {
         ))
     }
 
-    pub fn path(seed: &[u8], path: &[u32]) -> Result<Slip10Node, SignerError> {
+    pub(crate) fn path(seed: &[u8], path: &[u32]) -> Result<Slip10Node, SignerError> {
         path.iter()
             .try_fold(Self::master(seed), |node, &i| node.hardened(i))
     }
 
-    pub fn signing_key(&self) -> SigningKey {
+    pub(crate) fn signing_key(&self) -> SigningKey {
         SigningKey::from_bytes(&self.key)
     }
 
-    pub fn secret(&self) -> &[u8; 32] {
+    pub(crate) fn secret(&self) -> &[u8; 32] {
         &self.key
     }
 }

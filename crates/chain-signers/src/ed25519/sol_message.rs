@@ -77,7 +77,7 @@ fn write_compact(out: &mut Vec<u8>, mut n: usize) {
 }
 
 impl Message {
-    pub fn parse(bytes: &[u8]) -> Result<Message, SignerError> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Message, SignerError> {
         let mut r = Reader(bytes);
         let required = r.byte()? as usize;
         if required & 0x80 != 0 {
@@ -140,7 +140,7 @@ impl Message {
 
     /// web3.js' `compileMessage` with `blockhash` and these signers; returns
     /// the serialized message and the public keys that must sign, in order.
-    pub fn compile(
+    pub(crate) fn compile(
         &self,
         blockhash: &[u8; 32],
         signers: &[[u8; 32]],

@@ -29,7 +29,7 @@ pub(crate) enum XrpKey {
 
 impl XrpKey {
     /// The 33-byte public key as the ledger writes it (`ED…` for ed25519).
-    pub fn public_key(&self) -> [u8; 33] {
+    pub(crate) fn public_key(&self) -> [u8; 33] {
         match self {
             XrpKey::Ed25519(k) => {
                 let mut out = [0u8; 33];

@@ -108,7 +108,7 @@ fn narrow<T: TryFrom<U256>>(
 }
 
 impl Fields {
-    pub fn parse(
+    pub(crate) fn parse(
         chain: Chain,
         text: &str,
         celo: bool,

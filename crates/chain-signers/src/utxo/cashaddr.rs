@@ -42,7 +42,7 @@ fn to_5bit(data: &[u8]) -> Vec<u8> {
 }
 
 /// `prefix:q…` for a P2PKH hash (version byte 0: key hash, 160 bits).
-pub fn encode_p2pkh(prefix: &str, hash: &[u8; 20]) -> String {
+pub(crate) fn encode_p2pkh(prefix: &str, hash: &[u8; 20]) -> String {
     let mut payload = vec![0u8];
     payload.extend_from_slice(hash);
     let data = to_5bit(&payload);
