@@ -26,22 +26,22 @@ Exit codes: 0 success, 1 failure, 2 usage error or wrong password.";
     about = "Key management system for Tatum-powered applications: keeps your wallets in an encrypted wallet.dat",
     after_help = AFTER_HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub(crate) global: Global,
     /// Without a command, the help is printed (as the original did).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct Global {
+pub(crate) struct Global {
     /// Use the testnet variant of the blockchain (mainnet by default).
     #[arg(long, global = true)]
-    pub testnet: bool,
+    pub(crate) testnet: bool,
     /// Wallet store file [default: ~/.tatumrc/wallet.dat].
     #[arg(long, global = true, value_name = "FILE")]
-    pub path: Option<std::path::PathBuf>,
+    pub(crate) path: Option<std::path::PathBuf>,
     /// .env file to read variables from [default: ~/.tatumrc/.env].
     #[arg(
         long = "envFile",
@@ -49,23 +49,23 @@ pub struct Global {
         global = true,
         value_name = "FILE"
     )]
-    pub env_file: Option<std::path::PathBuf>,
+    pub(crate) env_file: Option<std::path::PathBuf>,
     /// Tatum API key (else TATUM_API_KEY).
     #[arg(long = "apiKey", alias = "api-key", global = true, value_name = "KEY")]
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
     /// Take the password from VGS.
     #[arg(long, global = true)]
-    pub vgs: bool,
+    pub(crate) vgs: bool,
     /// Take the password from Azure Key Vault.
     #[arg(long, global = true)]
-    pub azure: bool,
+    pub(crate) azure: bool,
     /// Take the password from AWS Secrets Manager.
     #[arg(long, global = true)]
-    pub aws: bool,
+    pub(crate) aws: bool,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Poll the Tatum API for pending transactions, sign them with the stored keys and broadcast them.
     #[command(
         name = "daemon",
@@ -206,7 +206,7 @@ pub enum Command {
 
 /// How the daemon logs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// One readable line per event.
     #[default]
     Human,
@@ -216,7 +216,7 @@ pub enum LogFormat {
 
 /// How the approval server is asked about a transaction (`--externalUrlMethod`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ExternalUrlMethod {
+pub(crate) enum ExternalUrlMethod {
     /// `GET {externalUrl}/{id}`.
     #[default]
     #[value(name = "GET", alias = "get")]
@@ -229,17 +229,17 @@ pub enum ExternalUrlMethod {
 /// The flags of `daemon`, spelled as the original spelled them (camelCase),
 /// with kebab-case aliases.
 #[derive(Args, Debug, Clone)]
-pub struct DaemonArgs {
+pub(crate) struct DaemonArgs {
     /// Seconds between two checks for new transactions (fractions allowed, as the original).
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
-    pub period: f64,
+    pub(crate) period: f64,
     /// Blockchains to check, comma-separated [default: every chain].
     #[arg(long, value_name = "CHAINS", value_delimiter = ',', value_parser = parse_chain)]
-    pub chain: Vec<Chain>,
+    pub(crate) chain: Vec<Chain>,
     /// Approval server asked before each transaction is signed (four-eye
     /// principle): GET {URL}/{id}, any 2xx approves. Required on mainnet.
     #[arg(long = "externalUrl", alias = "external-url", value_name = "URL")]
-    pub external_url: Option<String>,
+    pub(crate) external_url: Option<String>,
     /// HTTP method for --externalUrl: GET, or POST with the pending transaction as the body.
     #[arg(
         long = "externalUrlMethod",
@@ -248,7 +248,7 @@ pub struct DaemonArgs {
         default_value = "GET",
         ignore_case = true
     )]
-    pub external_url_method: ExternalUrlMethod,
+    pub(crate) external_url_method: ExternalUrlMethod,
     /// Seconds to wait for the approval server; no answer is a rejection.
     #[arg(
         long = "externalUrlTimeout",
@@ -257,13 +257,13 @@ pub struct DaemonArgs {
         default_value = "10",
         value_parser = parse_seconds
     )]
-    pub external_url_timeout: f64,
+    pub(crate) external_url_timeout: f64,
     /// Check for new transactions once, sign them, and exit.
     #[arg(long = "runOnce", alias = "run-once")]
-    pub run_once: bool,
+    pub(crate) run_once: bool,
     /// With --runOnce: only these wallets (comma-separated signatureIds).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub wallets: Option<Vec<String>>,
+    pub(crate) wallets: Option<Vec<String>>,
     /// With --runOnce: only these pending transactions (comma-separated ids).
     #[arg(
         long = "transactionIds",
@@ -271,7 +271,7 @@ pub struct DaemonArgs {
         value_name = "IDS",
         value_delimiter = ','
     )]
-    pub transaction_ids: Option<Vec<String>>,
+    pub(crate) transaction_ids: Option<Vec<String>>,
     /// Log lines as readable text or as JSON objects.
     #[arg(
         long = "log-format",
@@ -279,15 +279,15 @@ pub struct DaemonArgs {
         value_name = "FORMAT",
         default_value = "human"
     )]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// Serve Prometheus metrics and a health check on this address (e.g. 127.0.0.1:9464).
     #[arg(long = "metrics-addr", alias = "metricsAddr", value_name = "ADDR")]
-    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Checks what clap cannot: `--testnet` may come before the subcommand,
 /// where the subcommand's own rules do not see it.
-pub fn validate(cli: &Cli) -> Result<(), clap::Error> {
+pub(crate) fn validate(cli: &Cli) -> Result<(), clap::Error> {
     if let Some(Command::Daemon(opts)) = &cli.command {
         if !cli.global.testnet && opts.external_url.is_none() {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -302,7 +302,7 @@ pub fn validate(cli: &Cli) -> Result<(), clap::Error> {
 }
 
 /// Parses and validates the command line.
-pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+pub(crate) fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -325,7 +325,7 @@ fn chain_parser() -> impl TypedValueParser<Value = Chain> {
 /// The most keys one `generatemanagedprivatekeybatch` makes: each costs a
 /// PBKDF2 run and the whole batch is written at once, so a mistyped count
 /// (10^14) would otherwise run until killed.
-pub const MAX_BATCH: usize = 1_000_000;
+pub(crate) const MAX_BATCH: usize = 1_000_000;
 
 fn parse_count(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -344,7 +344,7 @@ fn parse_index(text: &str) -> Result<u32, String> {
 /// A command line clap refused. An unknown chain gets the original's
 /// message and exit code (`Error: Unsupported blockchain.`, 1), which
 /// scripts match on; everything else clap's own message.
-pub fn parse_error(e: clap::Error) -> CliError {
+pub(crate) fn parse_error(e: clap::Error) -> CliError {
     let named_chain = matches!(
         e.get(ContextKind::InvalidArg),
         Some(ContextValue::String(arg)) if arg == "<CHAIN>"

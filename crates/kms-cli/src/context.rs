@@ -15,32 +15,32 @@ use crate::env::{home, Env};
 use crate::error::CliError;
 
 /// The variable the password is read from, named in every message about it.
-pub const PASSWORD_VAR: &str = "TATUM_KMS_PASSWORD";
+pub(crate) const PASSWORD_VAR: &str = "TATUM_KMS_PASSWORD";
 
-pub struct Context {
-    pub global: Global,
-    pub env: Env,
+pub(crate) struct Context {
+    pub(crate) global: Global,
+    pub(crate) env: Env,
 }
 
 impl Context {
     /// Reads `--envFile`, else `~/.tatumrc/.env` when it exists.
-    pub fn load(global: Global) -> Result<Context, CliError> {
+    pub(crate) fn load(global: Global) -> Result<Context, CliError> {
         let env = Env::load(global.env_file.as_deref()).map_err(CliError::failure)?;
         Ok(Context { global, env })
     }
 
     /// A setting: the process environment, else the `.env` file; empty is unset.
-    pub fn var(&self, name: &str) -> Option<String> {
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
         self.env.get(name)
     }
 
     /// `--testnet`.
-    pub fn network(&self) -> Network {
+    pub(crate) fn network(&self) -> Network {
         Network::from_testnet(self.global.testnet)
     }
 
     /// `--path`, else `~/.tatumrc/wallet.dat`.
-    pub fn store_path(&self) -> PathBuf {
+    pub(crate) fn store_path(&self) -> PathBuf {
         self.global
             .path
             .clone()
@@ -48,7 +48,7 @@ impl Context {
     }
 
     /// `--apiKey`, else `TATUM_API_KEY`.
-    pub fn api_key(&self) -> Option<SecretString> {
+    pub(crate) fn api_key(&self) -> Option<SecretString> {
         self.global
             .api_key
             .clone()
@@ -60,7 +60,7 @@ impl Context {
     /// The Tatum API client: `TATUM_API_URL` (default the live API), and
     /// `TATUM_KMS_VET_NODE_URL` for VeChain (default the public node the
     /// original's SDK read).
-    pub fn tatum_client(&self, api_key: SecretString) -> Result<TatumClient, CliError> {
+    pub(crate) fn tatum_client(&self, api_key: SecretString) -> Result<TatumClient, CliError> {
         let testnet = self.global.testnet;
         let mut config = ClientConfig::new(
             self.var("TATUM_API_URL")
@@ -80,7 +80,7 @@ impl Context {
 
     /// Where the password comes from, by the original's flags (AWS before
     /// Azure before VGS, as the original checked them).
-    pub fn password_source(&self) -> PasswordSource {
+    pub(crate) fn password_source(&self) -> PasswordSource {
         let g = &self.global;
         if g.aws {
             PasswordSource::Aws
@@ -94,7 +94,7 @@ impl Context {
     }
 
     /// The original's name for the store type (`checkconfig`, `report`).
-    pub fn store_type(&self) -> &'static str {
+    pub(crate) fn store_type(&self) -> &'static str {
         match self.password_source() {
             PasswordSource::Aws => "AWS",
             PasswordSource::Azure => "AZURE",
@@ -105,7 +105,7 @@ impl Context {
 
     /// Argon2 cost for a store this run creates (or re-keys): the default,
     /// or `TATUM_KMS_KDF_MEMORY_MIB` (64..4096) where memory is scarce.
-    pub fn kdf_params(&self) -> Result<KdfParams, CliError> {
+    pub(crate) fn kdf_params(&self) -> Result<KdfParams, CliError> {
         let mut params = KdfParams::default();
         if let Some(text) = self.var("TATUM_KMS_KDF_MEMORY_MIB") {
             let mib = text
@@ -126,7 +126,7 @@ impl Context {
 
     /// The store's password. The one place that knows where it comes from:
     /// the source chosen by the flags, configured from the settings.
-    pub fn password(&self) -> Result<SecretString, CliError> {
+    pub(crate) fn password(&self) -> Result<SecretString, CliError> {
         let source = self.password_source();
         let provider =
             provider_from_lookup(source, |name| self.var(name)).map_err(provider_error)?;
@@ -141,7 +141,7 @@ impl Context {
     }
 
     /// Opens the store to read it (a missing file is an empty store).
-    pub fn open_vault(&self) -> Result<Vault, CliError> {
+    pub(crate) fn open_vault(&self) -> Result<Vault, CliError> {
         let password = self.password()?;
         let path = self.store_path();
         tracing::debug!(path = %path.display(), "opening the wallet store");
@@ -150,7 +150,7 @@ impl Context {
 
     /// Opens the store to add to it; refuses to create a new one under an
     /// empty password.
-    pub fn open_vault_for_writing(&self) -> Result<Vault, CliError> {
+    pub(crate) fn open_vault_for_writing(&self) -> Result<Vault, CliError> {
         let password = self.password()?;
         let path = self.store_path();
         let vault = Vault::open(&path, &password, self.kdf_params()?)?;

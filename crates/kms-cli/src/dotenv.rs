@@ -36,19 +36,19 @@ use zeroize::Zeroizing;
 
 /// What one `.env` text holds.
 #[derive(Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// Settings by name; of a name given twice, the later value.
-    pub values: HashMap<String, Zeroizing<String>>,
+    pub(crate) values: HashMap<String, Zeroizing<String>>,
     /// 1-based numbers of the lines that are neither blank, a `#` comment,
     /// nor part of a setting: dotenv skips them silently; the caller may
     /// say so at debug level (the number only, never the text).
-    pub ignored_lines: Vec<usize>,
+    pub(crate) ignored_lines: Vec<usize>,
 }
 
 /// Parses the bytes of a `.env` file: decoded as UTF-8 with U+FFFD for
 /// invalid sequences (as Node's `readFileSync(path, 'utf8')`; a byte order
 /// mark is kept, and is whitespace to the expression), then [`parse_chars`].
-pub fn parse(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse(bytes: &[u8]) -> Parsed {
     match String::from_utf8_lossy(bytes) {
         std::borrow::Cow::Borrowed(text) => parse_chars(&normalise(text)),
         std::borrow::Cow::Owned(text) => {

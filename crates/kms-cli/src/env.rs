@@ -19,24 +19,24 @@ use zeroize::Zeroizing;
 
 use crate::dotenv;
 
-pub struct Env {
+pub(crate) struct Env {
     /// Every name the files set, with the value of the first file that
     /// set it.
     file: HashMap<String, Zeroizing<String>>,
     /// The `--envFile` or `~/.tatumrc/.env` file that was read, if any.
-    pub file_path: Option<PathBuf>,
+    pub(crate) file_path: Option<PathBuf>,
     /// The working directory's `.env`, when it was read.
-    pub cwd_file: Option<PathBuf>,
+    pub(crate) cwd_file: Option<PathBuf>,
 }
 
-pub fn home() -> PathBuf {
+pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// `~/.tatumrc/.env`, read when `--envFile` is not given and it exists.
-pub fn default_env_file() -> PathBuf {
+pub(crate) fn default_env_file() -> PathBuf {
     home().join(".tatumrc/.env")
 }
 
@@ -47,7 +47,7 @@ impl Env {
     /// a missing `--envFile` and for any file that exists but cannot be
     /// read, where the original said nothing), and lines dotenv cannot
     /// parse are skipped. The `Result` is kept for the callers.
-    pub fn load(explicit: Option<&Path>) -> Result<Env, String> {
+    pub(crate) fn load(explicit: Option<&Path>) -> Result<Env, String> {
         let cwd_env = std::env::current_dir()
             .map(|dir| dir.join(".env"))
             .unwrap_or_else(|_| PathBuf::from(".env"));
@@ -99,7 +99,7 @@ impl Env {
 
     /// A setting: the process environment if the name is set there (even
     /// to an empty value), else the first file that set it. Empty is unset.
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         match std::env::var_os(name) {
             // Node decodes the environment as UTF-8 with replacement.
             Some(value) => Some(value.to_string_lossy().into_owned()),

@@ -8,7 +8,7 @@ use kms_vault::VaultError;
 /// A failure as the user sees it: one message on stderr and an exit code
 /// (1 failure, 2 usage error or wrong password).
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Printed as `Error: …`, exit 1.
     Failure(String),
     /// Printed as `Error: …`, exit 2: the command line, a setting or the password is wrong.
@@ -22,20 +22,20 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn failure(message: impl Into<String>) -> Self {
+    pub(crate) fn failure(message: impl Into<String>) -> Self {
         CliError::Failure(message.into())
     }
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         CliError::Usage(message.into())
     }
-    pub fn json(message: impl Into<String>) -> Self {
+    pub(crate) fn json(message: impl Into<String>) -> Self {
         CliError::Json(message.into())
     }
-    pub fn no_wallet(id: &str) -> Self {
+    pub(crate) fn no_wallet(id: &str) -> Self {
         Self::json(format!("No such wallet for signatureId '{id}'."))
     }
 
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Failure(_) | CliError::Json(_) => 1,
             CliError::Usage(_) => 2,

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, LogFormat};
 
-pub fn init(cli: &Cli) {
+pub(crate) fn init(cli: &Cli) {
     let (default_level, format) = match &cli.command {
         Some(Command::Daemon(opts)) => ("info", opts.log_format),
         _ => ("warn", LogFormat::Human),

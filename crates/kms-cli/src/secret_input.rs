@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
-pub fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
+pub(crate) fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
     let text = if std::io::stdin().is_terminal() {
         Zeroizing::new(
             rpassword::prompt_password(prompt)
@@ -31,7 +31,7 @@ pub fn read_secret(prompt: &str, what: &str) -> Result<SecretString, CliError> {
 
 /// A password from the terminal only; `None` when there is no terminal, so
 /// callers can name the variable to set instead of hanging.
-pub fn prompt_password(prompt: &str) -> Result<Option<SecretString>, CliError> {
+pub(crate) fn prompt_password(prompt: &str) -> Result<Option<SecretString>, CliError> {
     if !std::io::stdin().is_terminal() && std::fs::File::open("/dev/tty").is_err() {
         return Ok(None);
     }

@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::error::CliError;
 
-pub fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         // As the original: no command prints the help.
         let mut cmd = <Cli as clap::CommandFactory>::command();

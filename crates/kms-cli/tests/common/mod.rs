@@ -1,3 +1,5 @@
+#![allow(unreachable_pub)] // shared by the test files, each its own crate
+
 //! The real binary in a HOME of its own, shared by the integration tests.
 #![allow(dead_code)]
 
