@@ -12,7 +12,7 @@
 //! pending transaction and keys, list the requests the original made, walk
 //! the derivation vectors of some chains with their mnemonic.
 
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 
 use kms_core::{Chain, PendingTransaction};
@@ -120,6 +120,13 @@ impl Deref for SigningVector {
     type Target = Value;
     fn deref(&self) -> &Value {
         &self.0
+    }
+}
+
+/// So a test can edit a copy of a vector (`v["pendingTransaction"][…] = …`).
+impl DerefMut for SigningVector {
+    fn deref_mut(&mut self) -> &mut Value {
+        &mut self.0
     }
 }
 
@@ -303,9 +310,15 @@ impl DerivationVector {
 }
 
 /// `legacy_walletdat.json`: the original's `wallet.dat` files (CryptoJS AES).
-pub fn legacy_walletdat() -> Vec<LegacyWalletDat> {
+pub struct LegacyFile {
+    /// The whole file (`decryptEdgeCases`, `kmsStorageNotes`).
+    pub json: Value,
+    pub vectors: Vec<LegacyWalletDat>,
+}
+
+pub fn legacy_walletdat() -> LegacyFile {
     let json = load_vectors(LEGACY_WALLETDAT);
-    json["vectors"]
+    let vectors = json["vectors"]
         .as_array()
         .unwrap_or_else(|| panic!("{LEGACY_WALLETDAT}: no vectors"))
         .iter()
@@ -316,7 +329,8 @@ pub fn legacy_walletdat() -> Vec<LegacyWalletDat> {
             plaintext: v["plaintext"].as_str().expect("a plaintext").to_string(),
             json: v.clone(),
         })
-        .collect()
+        .collect();
+    LegacyFile { json, vectors }
 }
 
 /// One `wallet.dat` the original wrote, and what it holds.
