@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kms_core::{ApiRequest, Chain, ChainApi, Service};
+use kms_core::{ApiError, ApiRequest, Chain, ChainApi, Service};
 use kms_fake_tatum::{FakeTatum, Fault};
 use kms_tatum_client::{
     ClientConfig, ReportedError, RetryPolicy, TatumApi, TatumClient, TatumError,
@@ -123,8 +123,12 @@ async fn a_wrong_key_is_reported_as_such_and_never_shown() {
             json!([]),
         ))
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Status { status: 403, .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(!err.contains(wrong), "{err}");
     assert!(err.contains("{apiKey}"), "{err}");
 }
