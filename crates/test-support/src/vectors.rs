@@ -362,6 +362,39 @@ impl Differences {
     }
 }
 
+/// What [`check_copy`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CopyCheck {
+    /// There is no original to compare with.
+    NoOriginal,
+    /// Same file names, same bytes.
+    Identical,
+}
+
+/// Checks `copy` against `original` when `original` exists: an error names
+/// every file missing on either side and every file whose bytes differ.
+pub fn check_copy(original: &Path, copy: &Path) -> Result<CopyCheck, String> {
+    if !original.is_dir() {
+        return Ok(CopyCheck::NoOriginal);
+    }
+    let differences = compare_vector_dirs(original, copy).map_err(|e| {
+        format!(
+            "comparing {} with {}: {e}",
+            original.display(),
+            copy.display()
+        )
+    })?;
+    if differences.is_empty() {
+        Ok(CopyCheck::Identical)
+    } else {
+        Err(format!(
+            "{} is not {} byte for byte: {differences:?}",
+            copy.display(),
+            original.display()
+        ))
+    }
+}
+
 /// Compares the `*.json` files of `original` and `copy` byte for byte.
 pub fn compare_vector_dirs(original: &Path, copy: &Path) -> std::io::Result<Differences> {
     let original_names = json_names(original)?;
@@ -437,6 +470,27 @@ mod tests {
             }
         );
         assert!(!d.is_empty());
+    }
+
+    #[test]
+    fn check_copy_skips_without_an_original_and_fails_on_any_difference() {
+        let copy = dir_with(&[("a.json", "{}")]);
+        let absent = copy.path().join("no-such-original");
+        assert_eq!(check_copy(&absent, copy.path()), Ok(CopyCheck::NoOriginal));
+        let same = dir_with(&[("a.json", "{}")]);
+        assert_eq!(
+            check_copy(same.path(), copy.path()),
+            Ok(CopyCheck::Identical)
+        );
+        let other = dir_with(&[("a.json", "{ }")]);
+        let err = check_copy(other.path(), copy.path()).unwrap_err();
+        assert!(err.contains("different: [\"a.json\"]"), "{err}");
+        let more = dir_with(&[("a.json", "{}"), ("b.json", "{}")]);
+        let err = check_copy(more.path(), copy.path()).unwrap_err();
+        assert!(err.contains("only_in_original: [\"b.json\"]"), "{err}");
+        // A copy that is missing altogether is an error too, not a skip.
+        let err = check_copy(same.path(), &absent).unwrap_err();
+        assert!(err.contains("comparing"), "{err}");
     }
 
     #[test]
