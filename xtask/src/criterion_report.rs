@@ -183,11 +183,12 @@ mod tests {
             "{report}"
         );
         // Results older than this run are left out.
-        assert!(tables(
+        let err = tables(
             &root,
-            SystemTime::now() + std::time::Duration::from_secs(60)
+            SystemTime::now() + std::time::Duration::from_secs(60),
         )
-        .is_err());
+        .unwrap_err();
+        assert_eq!(err, format!("no criterion results in {}", root.display()));
         let _ = std::fs::remove_dir_all(&root);
     }
 }

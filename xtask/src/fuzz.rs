@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz [--seconds N] [TARGET...]`: seeds each fuzz target's
-//! corpus from the shared vectors, then runs it with cargo-fuzz (nightly)
+//! corpus from the vectors (testdata/vectors), then runs it with cargo-fuzz (nightly)
 //! for N seconds (default 600). Crashes land in fuzz/artifacts/<target>/;
 //! once fixed, each is kept in fuzz/regressions/<target>/.
 //!
@@ -20,9 +20,7 @@ const TARGETS: [&str; 4] = [
 ];
 
 fn vectors(name: &str) -> Result<serde_json::Value> {
-    let dir = std::env::var_os("KMS_VECTORS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/vectors"));
+    let dir = kms_test_support::vectors_dir();
     let text = std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))
 }

@@ -78,7 +78,7 @@ pub fn cargo() -> Command {
     cmd
 }
 
-/// The vector suites: every test that replays `../shared/vectors`.
+/// The vector suites: every test that replays `testdata/vectors`.
 fn vectors(extra: &[String]) -> Result {
     let filter = "test(/vector/)";
     let mut cmd = cargo();

@@ -63,8 +63,7 @@ pub fn compare(iterations: u32) -> Result<String> {
         );
     }
     let dir = install()?;
-    let vectors = std::env::var("KMS_VECTORS_DIR")
-        .unwrap_or_else(|_| root().join("../shared/vectors").display().to_string());
+    let vectors = kms_test_support::vectors_dir();
     let original = json_of(
         Command::new("node")
             .arg(root().join("xtask/bench/original.js"))

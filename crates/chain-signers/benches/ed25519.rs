@@ -5,22 +5,14 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ed25519_dalek::Signer as _;
 use kms_chain_signers::{signer, Prepared, SignInput};
+use kms_core::Chain;
 use kms_core::Network;
-use kms_core::{Chain, PendingTransaction};
 use secrecy::SecretString;
 use serde_json::json;
 
 fn benches(c: &mut Criterion) {
-    let file = kms_test_support::load_vectors("signing.json");
-    let v = file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "sol-mainnet-transfer")
-        .unwrap()
-        .clone();
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+    let v = kms_test_support::vectors::signing_vector("sol-mainnet-transfer");
+    let pending = v.pending();
     let key_text = v["signingKeys"][0]["privateKey"]
         .as_str()
         .unwrap()

@@ -5,9 +5,8 @@
 //!     cargo run --release -p kms-chain-signers --example ops -- [ITERATIONS]
 
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput};
+use kms_core::Chain;
 use kms_core::Network;
-use kms_core::{Chain, PendingTransaction};
-use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
 /// CPU seconds this process has used: what the original's side measures
@@ -36,8 +35,8 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
-    let signing = kms_test_support::load_vectors("signing.json");
-    let derivation = kms_test_support::load_vectors("derivation.json");
+    let signing = kms_test_support::vectors::signing();
+    let derivation = kms_test_support::vectors::derivation();
     let mut out = Map::new();
 
     for name in [
@@ -49,30 +48,8 @@ fn main() {
         "algo-mainnet-payment",
         "xrp-payment-ed25519",
     ] {
-        let v = signing["vectors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == name)
-            .unwrap();
-        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
-        let pending: PendingTransaction =
-            serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-        let keys: Vec<SecretString> = v["signingKeys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| {
-                SecretString::from(
-                    k.get("secret")
-                        .or(k.get("privateKey"))
-                        .unwrap()
-                        .as_str()
-                        .unwrap()
-                        .to_string(),
-                )
-            })
-            .collect();
+        let v = signing.vector(name);
+        let (chain, pending, keys) = (v.chain(), v.pending(), v.keys());
         let s = signer(chain);
         let us = per_op(iterations, |_| {
             let input = SignInput {
@@ -82,18 +59,13 @@ fn main() {
                 mnemonic: None,
             };
             let signed = s.sign(&input, &Prepared::default()).unwrap();
-            assert_eq!(signed.tx_data, v["expectedTxData"].as_str().unwrap());
+            assert_eq!(signed.tx_data, v.expected_tx_data());
         });
         out.insert(format!("sign {name}"), json!(us));
     }
 
     for chain in [Chain::BTC, Chain::ETH] {
-        let v = derivation["vectors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["chain"] == chain.as_str() && v["testnet"] == false)
-            .unwrap();
+        let v = derivation.find(chain, false);
         let xpub = v["wallet"]["xpub"].as_str().unwrap().to_string();
         let s = signer(chain);
         let us = per_op(iterations, |i| {

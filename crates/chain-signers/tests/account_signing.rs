@@ -3,54 +3,26 @@
 //! vectors' recorded requests: same requests, in the same order, and exactly
 //! the `txData` the original handed to the Tatum API.
 
-use kms_chain_signers::{signer, SignInput};
+use kms_chain_signers::{signer, SignInput, SignerError};
+use kms_core::Chain;
 use kms_core::Network;
-use kms_core::{Chain, PendingTransaction};
 use kms_test_support::replay::Replay;
-use secrecy::SecretString;
+use kms_test_support::vectors::{signing_vector, SigningVector};
 use serde_json::Value;
-
-fn vector(name: &str) -> Value {
-    let file = kms_test_support::load_vectors("signing.json");
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
-}
-
-/// A vector's pending transaction and the keys it is signed with.
-fn pending_and_keys(v: &Value) -> (PendingTransaction, Vec<SecretString>) {
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-    let keys = v["signingKeys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            let text = k.get("secret").or_else(|| k.get("privateKey")).unwrap();
-            SecretString::from(text.as_str().unwrap().to_string())
-        })
-        .collect();
-    (pending, keys)
-}
 
 /// Signs a vector as the daemon does (prepare, sign, submit) and returns
 /// what would be posted to the broadcast endpoint, and the requests made.
-async fn sign_vector(v: &Value) -> (String, Vec<String>) {
-    let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
-    let (pending, keys) = pending_and_keys(v);
+async fn sign_vector(v: &SigningVector) -> (String, Vec<String>) {
+    let (pending, keys) = (v.pending(), v.keys());
     let input = SignInput {
         pending: &pending,
-        network: Network::from_testnet(v["testnet"].as_bool().unwrap()),
+        network: Network::from_testnet(v.testnet()),
         keys: &keys,
         mnemonic: None,
     };
-    let api = Replay::new(&v["sdkRequests"]);
-    let s = signer(chain);
-    let name = v["name"].as_str().unwrap();
+    let api = Replay::new(v.sdk_requests());
+    let s = signer(v.chain());
+    let name = v.name();
     let prepared = s
         .prepare(&input, &api)
         .await
@@ -65,26 +37,11 @@ async fn sign_vector(v: &Value) -> (String, Vec<String>) {
     (tx_data, api.asked())
 }
 
-fn recorded(v: &Value) -> Vec<String> {
-    v["sdkRequests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap(),
-                r["url"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
 async fn check(name: &str) {
-    let v = vector(name);
+    let v = signing_vector(name);
     let (tx_data, asked) = sign_vector(&v).await;
-    assert_eq!(tx_data, v["expectedTxData"].as_str().unwrap(), "{name}");
-    assert_eq!(asked, recorded(&v), "{name}: requests");
+    assert_eq!(tx_data, v.expected_tx_data(), "{name}");
+    assert_eq!(asked, v.recorded_requests(), "{name}: requests");
 }
 
 #[tokio::test]
@@ -112,7 +69,7 @@ async fn algo_as_the_original() {
 /// guessed at.
 #[tokio::test]
 async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
-    let v = vector("algo-mainnet-payment");
+    let v = signing_vector("algo-mainnet-payment");
     let tx: Value = serde_json::from_str(
         v["pendingTransaction"]["serializedTransaction"]
             .as_str()
@@ -133,7 +90,7 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
         key.extend(entries);
     });
     let (tx_data, _) = sign_vector(&reversed).await;
-    assert_eq!(tx_data, v["expectedTxData"].as_str().unwrap());
+    assert_eq!(tx_data, v.expected_tx_data());
 
     let malformed: [(Edit, &str); 3] = [
         (
@@ -158,7 +115,8 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
         ),
     ];
     for (edit, expected) in malformed {
-        let (pending, keys) = pending_and_keys(&with_public_key(edit));
+        let edited = with_public_key(edit);
+        let (pending, keys) = (edited.pending(), edited.keys());
         let input = SignInput {
             pending: &pending,
             network: Network::Mainnet,
@@ -167,8 +125,12 @@ async fn algo_byte_objects_in_any_key_order_and_malformed_ones_refused() {
         };
         let err = signer(Chain::ALGO)
             .sign(&input, &Default::default())
-            .expect_err("a malformed byte object must be refused")
-            .to_string();
+            .expect_err("a malformed byte object must be refused");
+        assert!(
+            matches!(err, SignerError::InvalidTransaction { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
         assert!(err.contains(expected), "{err}");
     }
 }
@@ -192,15 +154,8 @@ async fn sol_and_egld_signatures_verify_independently() {
         eprintln!("*** python missing: the SOL/EGLD cross-checks are SKIPPED ***");
         return;
     };
-    let v = vector("sol-mainnet-transfer");
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-    let keys = [SecretString::from(
-        v["signingKeys"][0]["privateKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )];
+    let v = signing_vector("sol-mainnet-transfer");
+    let (pending, keys) = (v.pending(), v.keys());
     let input = SignInput {
         pending: &pending,
         network: Network::Mainnet,
@@ -209,7 +164,7 @@ async fn sol_and_egld_signatures_verify_independently() {
     };
     let s = signer(Chain::SOL);
     let prepared = s
-        .prepare(&input, &Replay::new(&v["sdkRequests"]))
+        .prepare(&input, &Replay::new(v.sdk_requests()))
         .await
         .unwrap();
     let signed = s.sign(&input, &prepared).unwrap();
@@ -232,7 +187,7 @@ print(json.dumps({"verified": tx.verify_with_results() == [True] * len(tx.signat
         "J85sBqpxD2mjiHy8BE17oT7Y6q3HdFLVKrNaWCsNwCt3"
     );
 
-    let v = vector("egld-mainnet-transfer");
+    let v = signing_vector("egld-mainnet-transfer");
     let (tx_data, _) = sign_vector(&v).await;
     let checked = kms_test_support::run_python(
         &python,

@@ -1,8 +1,8 @@
-//! Every entry of ../shared/vectors/derivation.json (outputs of the original
+//! Every entry of testdata/vectors/derivation.json (outputs of the original
 //! SDK) reproduced exactly: wallets (with key order), addresses at every
 //! index including 2^31−1, private keys, addresses from private keys.
 
-use kms_chain_signers::{signer, Mnemonic};
+use kms_chain_signers::{signer, Mnemonic, SignerError};
 use kms_core::Chain;
 use kms_core::Network;
 use secrecy::{ExposeSecret, SecretString};
@@ -32,22 +32,12 @@ const BUILT: &[Chain] = &[
 
 #[test]
 fn derivation_vectors_are_reproduced() {
-    let file = kms_test_support::load_vectors("derivation.json");
-    let mnemonics: Vec<Mnemonic> = file["mnemonics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| Mnemonic::parse(m.as_str().unwrap()).unwrap())
-        .collect();
+    let file = kms_test_support::vectors::derivation();
     let mut checked = 0;
-    for v in file["vectors"].as_array().unwrap() {
-        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
-        if !BUILT.contains(&chain) {
-            continue;
-        }
-        let testnet = v["testnet"].as_bool().unwrap();
-        let label = format!("{chain} testnet={testnet} {}", v["sdk"]);
-        let mnemonic = &mnemonics[v["mnemonicIndex"].as_u64().unwrap() as usize];
+    for v in file.of_chains(BUILT) {
+        let (chain, testnet) = (v.chain(), v.testnet());
+        let label = v.label();
+        let mnemonic = &Mnemonic::parse(&v.mnemonic).unwrap();
         let s = signer(chain);
 
         let wallet = s
@@ -111,15 +101,9 @@ fn derivation_vectors_are_reproduced() {
 
 #[test]
 fn flow_private_keys_keep_the_originals_unpadded_hex() {
-    let file = kms_test_support::load_vectors("derivation.json");
-    let quirk = &file["kmsQuirks"]["flowPrivateKeyNotZeroPadded"];
-    for example in quirk["examples"].as_array().unwrap() {
-        let mnemonic = Mnemonic::parse(
-            file["mnemonics"][example["mnemonicIndex"].as_u64().unwrap() as usize]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+    let file = kms_test_support::vectors::derivation();
+    for (mnemonic, example) in file.flow_unpadded_key_examples() {
+        let mnemonic = Mnemonic::parse(&mnemonic).unwrap();
         let account = signer(Chain::FLOW)
             .mnemonic_wallets()
             .unwrap()
@@ -145,8 +129,12 @@ fn bad_input_is_refused_with_a_reason() {
         SecretString::from("L4p2b9VAf8k5aUahF1JCJUzZkgNEAqLfq8DDdQiyAprQAKSbu8hf".to_string());
     let err = btc
         .address_from_private_key(Network::Testnet, &wif_mainnet)
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidPrivateKey { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("mainnet key"), "{err}");
     assert!(
         !err.contains("L4p2b9"),
@@ -159,10 +147,12 @@ fn bad_input_is_refused_with_a_reason() {
         "0x0000000000000000000000000000000000000000000000000000000000000000",
     ] {
         let key = SecretString::from(bad.to_string());
+        let err = eth
+            .address_from_private_key(Network::Mainnet, &key)
+            .expect_err(&format!("{bad:?} accepted"));
         assert!(
-            eth.address_from_private_key(Network::Mainnet, &key)
-                .is_err(),
-            "{bad:?} accepted"
+            matches!(err, SignerError::InvalidPrivateKey { .. }),
+            "{bad:?}: {err:?}"
         );
     }
     let short = SecretString::from(
@@ -173,20 +163,27 @@ fn bad_input_is_refused_with_a_reason() {
             .unwrap(),
         "0x9858effd232b4033e47d90003d41ec34ecaeda94"
     );
-    assert!(btc
+    let err = btc
         .xpub_addresses()
         .unwrap()
         .address_from_xpub(Network::Mainnet, "xpub-not-really", 0)
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(err, SignerError::InvalidXpub { .. }), "{err:?}");
     // A testnet xpub handed to mainnet: named, not silently mis-derived.
     let tpub = "tpubDEQBfiy13hMZzGT4NYqNnWntG7eHiiJTxRKtaqcmbzsR8CyeZ3LiKCrQggJt5JXCbDpm6Tbdzx9SRQqSYaLjfBJkvmaoifsy8o9RhLKmqeY";
-    assert!(btc
+    let err = btc
         .xpub_addresses()
         .unwrap()
         .address_from_xpub(Network::Mainnet, tpub, 0)
-        .is_err());
-    assert!(kms_chain_signers::parse_index("2147483648").is_err());
-    assert!(kms_chain_signers::parse_index("-1").is_err());
+        .unwrap_err();
+    assert!(matches!(err, SignerError::InvalidXpub { .. }), "{err:?}");
+    for bad in ["2147483648", "-1"] {
+        let err = kms_chain_signers::parse_index(bad).unwrap_err();
+        assert!(
+            matches!(&err, SignerError::InvalidIndex(i) if i == bad),
+            "{err:?}"
+        );
+    }
     assert_eq!(
         kms_chain_signers::parse_index("2147483647").unwrap(),
         2147483647

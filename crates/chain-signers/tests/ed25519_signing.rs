@@ -11,25 +11,12 @@ use async_trait::async_trait;
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use ciborium::Value as Cbor;
-use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignedTx};
+use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignedTx, SignerError};
 use kms_core::{ApiError, ApiRequest, Chain, ChainApi, OfflineApi, PendingTransaction};
 use kms_test_support::replay::Replay;
+use kms_test_support::vectors::{signing, signing_vector, SigningVector};
 use secrecy::SecretString;
 use serde_json::{json, Value};
-
-fn vectors() -> Value {
-    kms_test_support::load_vectors("signing.json")
-}
-
-fn vector(name: &str) -> Value {
-    vectors()["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no vector {name}"))
-        .clone()
-}
 
 fn pending(chain: &str, serialized: &str) -> PendingTransaction {
     serde_json::from_value(json!({
@@ -51,21 +38,6 @@ fn input<'a>(pending: &'a PendingTransaction, keys: &'a [SecretString]) -> SignI
     }
 }
 
-fn recorded(v: &Value) -> Vec<String> {
-    v["sdkRequests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap(),
-                r["url"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
 /// The cross-check Python, or `None` (the check is then reported skipped).
 fn python() -> Option<std::path::PathBuf> {
     let python = kms_test_support::python();
@@ -79,27 +51,26 @@ async fn offline_error(
     chain: Chain,
     pending: &PendingTransaction,
     keys: &[SecretString],
-) -> String {
+) -> SignerError {
     signer(chain)
         .prepare(&input(pending, keys), &OfflineApi)
         .await
         .unwrap_err()
-        .to_string()
 }
 
 // ---------------------------------------------------------------- SOL
 
 struct SolVector {
-    v: Value,
+    v: SigningVector,
     pending: PendingTransaction,
     keys: Vec<SecretString>,
 }
 
 fn sol_vector() -> SolVector {
-    let v = vector("sol-mainnet-transfer");
+    let v = signing_vector("sol-mainnet-transfer");
     SolVector {
-        pending: serde_json::from_value(v["pendingTransaction"].clone()).unwrap(),
-        keys: vec![secret(v["signingKeys"][0]["privateKey"].as_str().unwrap())],
+        pending: v.pending(),
+        keys: v.keys(),
         v,
     }
 }
@@ -108,21 +79,21 @@ fn sol_vector() -> SolVector {
 async fn sol_vector_is_reproduced_exactly() {
     let SolVector { v, pending, keys } = sol_vector();
     let sol = signer(Chain::SOL);
-    let api = Replay::new(&v["sdkRequests"]);
+    let api = Replay::new(v.sdk_requests());
     let input = input(&pending, &keys);
     let prepared = sol.prepare(&input, &api).await.unwrap();
     let signed = sol.sign(&input, &prepared).unwrap();
     assert_eq!(sol.sign(&input, &prepared).unwrap(), signed, "sign is pure");
 
     let expected = &v["expectedSignedTransaction"];
-    assert_eq!(signed.tx_data, v["expectedTxData"].as_str().unwrap());
+    assert_eq!(signed.tx_data, v.expected_tx_data());
     assert_eq!(signed.node_submission.as_deref(), expected["data"].as_str());
 
     // The daemon's submit: sendTransaction, then getTransaction until
     // confirmed; the id is what goes to /v3/solana/broadcast.
     let tx_id = sol.submit(signed, &api).await.unwrap();
-    assert_eq!(tx_id, v["expectedTxData"].as_str().unwrap());
-    assert_eq!(api.asked(), recorded(&v));
+    assert_eq!(tx_id, v.expected_tx_data());
+    assert_eq!(api.asked(), v.recorded_requests());
 }
 
 #[tokio::test]
@@ -132,7 +103,7 @@ async fn sol_wire_transaction_verifies_with_solders() {
     let sol = signer(Chain::SOL);
     let input = input(&pending, &keys);
     let prepared = sol
-        .prepare(&input, &Replay::new(&v["sdkRequests"]))
+        .prepare(&input, &Replay::new(v.sdk_requests()))
         .await
         .unwrap();
     let signed = sol.sign(&input, &prepared).unwrap();
@@ -167,6 +138,11 @@ print(json.dumps({
 async fn sol_offline_names_the_blockhash_request() {
     let SolVector { pending, keys, .. } = sol_vector();
     let err = offline_error(Chain::SOL, &pending, &keys).await;
+    assert!(
+        matches!(err, SignerError::Api(ApiError::Offline { .. })),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(
         err.contains("offline") && err.contains("getLatestBlockhash"),
         "{err}"
@@ -208,6 +184,11 @@ async fn sol_malformed_transactions_are_refused_with_a_reason() {
         let pending = pending("SOL", &text);
         let err = offline_error(Chain::SOL, &pending, &keys).await;
         assert!(
+            matches!(err, SignerError::InvalidTransaction { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
             err.contains("invalid SOL transaction") && err.contains(reason),
             "{text}: {err}"
         );
@@ -219,7 +200,7 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
     let SolVector { v, pending, keys } = sol_vector();
     let sol = signer(Chain::SOL);
     let prepared = sol
-        .prepare(&input(&pending, &keys), &Replay::new(&v["sdkRequests"]))
+        .prepare(&input(&pending, &keys), &Replay::new(v.sdk_requests()))
         .await
         .unwrap();
 
@@ -230,10 +211,12 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
         (&"zz".repeat(64)[..], "not hexadecimal"),
     ] {
         let keys = [secret(key)];
-        let err = sol
-            .sign(&input(&pending, &keys), &prepared)
-            .unwrap_err()
-            .to_string();
+        let err = sol.sign(&input(&pending, &keys), &prepared).unwrap_err();
+        assert!(
+            matches!(err, SignerError::InvalidPrivateKey { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
         assert!(
             err.contains("invalid SOL private key") && err.contains(reason),
             "{key}: {err}"
@@ -241,7 +224,7 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
     }
 
     // A key the message does not name: web3.js refused it as an unknown signer.
-    let mnemonic = Mnemonic::parse(vectors()["mnemonic"].as_str().unwrap()).unwrap();
+    let mnemonic = Mnemonic::parse(&signing().mnemonic).unwrap();
     let other = sol
         .mnemonic_wallets()
         .unwrap()
@@ -250,16 +233,19 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
         .private_key(5)
         .unwrap();
     let two = [keys[0].clone(), other];
-    let err = sol
-        .sign(&input(&pending, &two), &prepared)
-        .unwrap_err()
-        .to_string();
+    let err = sol.sign(&input(&pending, &two), &prepared).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("unknown signer"), "{err}");
 
     let err = sol
         .sign(&input(&pending, &keys), &Prepared::default())
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("blockhash"), "{err}");
     let with_mint = pending.clone();
     let with_mint = PendingTransaction {
@@ -270,10 +256,12 @@ async fn sol_bad_keys_and_missing_facts_are_refused_with_a_reason() {
         .to_string(),
         ..with_mint
     };
-    let err = sol
-        .sign(&input(&with_mint, &keys), &prepared)
-        .unwrap_err()
-        .to_string();
+    let err = sol.sign(&input(&with_mint, &keys), &prepared).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidPrivateKey { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("invalid SOL private key"), "{err}");
 }
 
@@ -300,11 +288,13 @@ async fn sol_submit_reports_a_refused_or_failed_transaction() {
     let refused = Scripted(
         |_: &ApiRequest| json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32002, "message": "Blockhash not found"}}),
     );
-    let err = sol
-        .submit(signed.clone(), &refused)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = sol.submit(signed.clone(), &refused).await.unwrap_err();
+    // The node's JSON-RPC error is an answer the API call could not use.
+    assert!(
+        matches!(err, SignerError::Api(ApiError::BadAnswer { .. })),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("Blockhash not found"), "{err}");
 
     let failed = Scripted(|r: &ApiRequest| {
@@ -316,7 +306,9 @@ async fn sol_submit_reports_a_refused_or_failed_transaction() {
             }
         }
     });
-    let err = sol.submit(signed, &failed).await.unwrap_err().to_string();
+    let err = sol.submit(signed, &failed).await.unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("5xTx") && err.contains("failed on chain"),
         "{err}"
@@ -327,25 +319,21 @@ async fn sol_submit_reports_a_refused_or_failed_transaction() {
 
 #[tokio::test]
 async fn egld_vector_is_reproduced_exactly() {
-    let v = vector("egld-mainnet-transfer");
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-    let keys = [secret(v["signingKeys"][0]["privateKey"].as_str().unwrap())];
+    let v = signing_vector("egld-mainnet-transfer");
+    let pending: PendingTransaction = v.pending();
+    let keys = v.keys();
     let egld = signer(Chain::EGLD);
-    let api = Replay::new(&v["sdkRequests"]);
+    let api = Replay::new(v.sdk_requests());
     let input = input(&pending, &keys);
     let prepared = egld.prepare(&input, &api).await.unwrap();
     let signed = egld.sign(&input, &prepared).unwrap();
-    assert_eq!(
-        signed,
-        SignedTx::plain(v["expectedTxData"].as_str().unwrap())
-    );
+    assert_eq!(signed, SignedTx::plain(v.expected_tx_data()));
     assert_eq!(
         egld.submit(signed, &api).await.unwrap(),
-        v["expectedTxData"].as_str().unwrap()
+        v.expected_tx_data()
     );
     // Replay also matched each request's body (transaction/cost's exactly).
-    assert_eq!(api.asked(), recorded(&v));
+    assert_eq!(api.asked(), v.recorded_requests());
 }
 
 /// PyNaCl verifies the signature over the payload CHAINS.md documents,
@@ -354,7 +342,7 @@ async fn egld_vector_is_reproduced_exactly() {
 #[tokio::test]
 async fn egld_signature_verifies_with_pynacl_over_the_documented_payload() {
     let Some(python) = python() else { return };
-    let v = vector("egld-mainnet-transfer");
+    let v = signing_vector("egld-mainnet-transfer");
     let checked = kms_test_support::run_python(
         &python,
         r#"
@@ -395,11 +383,15 @@ print(json.dumps({"verified": True, "sameKey": bytes(derived) == bytes(sender),
 
 #[tokio::test]
 async fn egld_offline_names_the_gateway_request() {
-    let v = vector("egld-mainnet-transfer");
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-    let keys = [secret(v["signingKeys"][0]["privateKey"].as_str().unwrap())];
+    let v = signing_vector("egld-mainnet-transfer");
+    let pending: PendingTransaction = v.pending();
+    let keys = v.keys();
     let err = offline_error(Chain::EGLD, &pending, &keys).await;
+    assert!(
+        matches!(err, SignerError::Api(ApiError::Offline { .. })),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(
         err.contains("offline") && err.contains("/v3/egld/node/{apiKey}/network/config"),
         "{err}"
@@ -408,7 +400,7 @@ async fn egld_offline_names_the_gateway_request() {
 
 #[tokio::test]
 async fn egld_malformed_input_is_refused_with_a_reason() {
-    let v = vector("egld-mainnet-transfer");
+    let v = signing_vector("egld-mainnet-transfer");
     let key = v["signingKeys"][0]["privateKey"].as_str().unwrap();
     let to = "erd16zarpflkn858w27m7fdamep8y9slgde0gjxkw530jjczxrkl3vws404458";
     let keys = [secret(key)];
@@ -431,6 +423,11 @@ async fn egld_malformed_input_is_refused_with_a_reason() {
         let pending = pending("EGLD", &text);
         let err = offline_error(Chain::EGLD, &pending, &keys).await;
         assert!(
+            matches!(err, SignerError::InvalidTransaction { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
             err.contains("invalid EGLD transaction") && err.contains(reason),
             "{text}: {err}"
         );
@@ -443,31 +440,40 @@ async fn egld_malformed_input_is_refused_with_a_reason() {
         let keys = [secret(bad)];
         let err = offline_error(Chain::EGLD, &no_from, &keys).await;
         assert!(
+            matches!(err, SignerError::InvalidPrivateKey { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
             err.contains("invalid EGLD private key") && err.contains(reason),
             "{err}"
         );
     }
     let err = offline_error(Chain::EGLD, &no_from, &[]).await;
+    assert!(matches!(err, SignerError::MissingKey { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("no private key"), "{err}");
 
     // Facts fetched for the vector's `from`, signed with another key.
-    let pending: PendingTransaction =
-        serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
+    let pending: PendingTransaction = v.pending();
     let egld = signer(Chain::EGLD);
     let prepared = egld
-        .prepare(&input(&pending, &keys), &Replay::new(&v["sdkRequests"]))
+        .prepare(&input(&pending, &keys), &Replay::new(v.sdk_requests()))
         .await
         .unwrap();
     let other = [secret(&"11".repeat(32))];
-    let err = egld
-        .sign(&input(&pending, &other), &prepared)
-        .unwrap_err()
-        .to_string();
+    let err = egld.sign(&input(&pending, &other), &prepared).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("from is not the address"), "{err}");
     let err = egld
         .sign(&input(&pending, &keys), &Prepared::default())
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("was not fetched"), "{err}");
 }
 
@@ -546,7 +552,7 @@ struct AdaCase {
 
 fn ada_case() -> AdaCase {
     let ada = signer(Chain::ADA);
-    let mnemonic = Mnemonic::parse(vectors()["mnemonic"].as_str().unwrap()).unwrap();
+    let mnemonic = Mnemonic::parse(&signing().mnemonic).unwrap();
     let account = ada
         .mnemonic_wallets()
         .unwrap()
@@ -647,13 +653,13 @@ fn blake2b256(bytes: &[u8]) -> String {
 }
 
 /// The whole daemon path against `node`: prepare, sign, submit.
-async fn ada_sign(case: &AdaCase, node: &Rosetta) -> Result<String, String> {
+async fn ada_sign(case: &AdaCase, node: &Rosetta) -> Result<String, SignerError> {
     let ada = signer(Chain::ADA);
     let pending = pending("ADA", &case.operations.to_string());
     let input = input(&pending, &case.keys);
-    let prepared = ada.prepare(&input, node).await.map_err(|e| e.to_string())?;
-    let signed = ada.sign(&input, &prepared).map_err(|e| e.to_string())?;
-    ada.submit(signed, node).await.map_err(|e| e.to_string())
+    let prepared = ada.prepare(&input, node).await?;
+    let signed = ada.sign(&input, &prepared)?;
+    ada.submit(signed, node).await
 }
 
 /// pycardano builds the transaction body from the operations (its own CBOR
@@ -743,6 +749,8 @@ print(json.dumps({"checks": checks, "txId": str(again.id),
         case.spenders.to_vec(),
     );
     let err = ada_sign(&case, &bumped).await.unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains(&format!("pays 1500001 lovelace to {}", case.recipient)),
         "{err}"
@@ -921,6 +929,8 @@ async fn ada_refuses_what_the_operations_do_not_say() {
         };
         let node = Rosetta::new(unsigned_tx, payload, case.spenders.to_vec());
         let err = ada_sign(&case, &node).await.unwrap_err();
+        assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+        let err = err.to_string();
         assert!(err.contains(&reason), "{what}: {err}");
         assert!(
             !node.seen().iter().any(|(s, _)| s == "combine"),
@@ -931,11 +941,15 @@ async fn ada_refuses_what_the_operations_do_not_say() {
     // No payload at all: nothing to sign is not a success.
     let node = Rosetta::new(unsigned(&good), blake2b256(&good), vec![]);
     let err = ada_sign(&case, &node).await.unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("no signing payloads"), "{err}");
 
     // A payload that is not the hash of the body the node built.
     let node = Rosetta::new(unsigned(&good), "5a".repeat(32), case.spenders.to_vec());
     let err = ada_sign(&case, &node).await.unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("which is not the hash of the transaction it built"),
         "{err}"
@@ -974,6 +988,11 @@ async fn ada_refuses_a_payload_for_an_address_it_holds_no_key_of() {
     let node = Rosetta::new(unsigned(&body), blake2b256(&body), case.spenders.to_vec());
     let err = ada_sign(&case, &node).await.unwrap_err();
     assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
+    assert!(
         err.contains(&case.spenders[1]) && err.contains("whose key is not among the wallets"),
         "{err}"
     );
@@ -984,6 +1003,11 @@ async fn ada_offline_names_the_rosetta_request() {
     let case = ada_case();
     let pending = pending("ADA", &case.operations.to_string());
     let err = offline_error(Chain::ADA, &pending, &case.keys).await;
+    assert!(
+        matches!(err, SignerError::Api(ApiError::Offline { .. })),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(
         err.contains("offline")
             && err.contains("/v3/blockchain/node/ADA/{apiKey}/construction/preprocess"),
@@ -1022,6 +1046,11 @@ async fn ada_malformed_input_is_refused_with_a_reason() {
         let pending = pending("ADA", &text);
         let err = offline_error(Chain::ADA, &pending, &case.keys).await;
         assert!(
+            matches!(err, SignerError::InvalidTransaction { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
             err.contains("invalid ADA transaction") && err.contains(reason),
             "{text}: {err}"
         );
@@ -1039,6 +1068,11 @@ async fn ada_malformed_input_is_refused_with_a_reason() {
         };
         let err = ada_sign(&case, &node).await.unwrap_err();
         assert!(
+            matches!(err, SignerError::InvalidPrivateKey { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
+        assert!(
             err.contains("invalid ADA private key") && err.contains(reason),
             "{err}"
         );
@@ -1046,7 +1080,8 @@ async fn ada_malformed_input_is_refused_with_a_reason() {
     let pending = pending("ADA", &case.operations.to_string());
     let err = signer(Chain::ADA)
         .sign(&input(&pending, &case.keys), &Prepared::default())
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(matches!(err, SignerError::Network { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("no unsigned transaction was fetched"), "{err}");
 }

@@ -1,60 +1,43 @@
 //! The EVM family's (and TRON's) signing vectors (outputs of the original SDK), with the
 //! network facts it fetched replayed from the vectors' recorded requests.
 
-use kms_chain_signers::{signer, SignInput};
+use kms_chain_signers::{signer, SignInput, SignerError};
 use kms_core::Network;
-use kms_core::{Chain, PendingTransaction};
+use kms_core::{ApiError, Chain, PendingTransaction};
 use kms_test_support::replay::Replay;
 use secrecy::SecretString;
 use serde_json::json;
 
 #[tokio::test]
 async fn evm_signing_vectors_are_reproduced() {
-    let file = kms_test_support::load_vectors("signing.json");
+    let file = kms_test_support::vectors::signing();
     let mut checked = Vec::new();
-    for v in file["vectors"].as_array().unwrap() {
-        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
-        if !matches!(
-            chain,
-            Chain::ETH
-                | Chain::MATIC
-                | Chain::BSC
-                | Chain::KLAY
-                | Chain::XDC
-                | Chain::ONE
-                | Chain::CELO
-                | Chain::TRON
-        ) {
-            continue;
-        }
-        let pending: PendingTransaction =
-            serde_json::from_value(v["pendingTransaction"].clone()).unwrap();
-        let keys = [SecretString::from(
-            v["signingKeys"][0]["privateKey"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        )];
+    for v in file.of_chains(&[
+        Chain::ETH,
+        Chain::MATIC,
+        Chain::BSC,
+        Chain::KLAY,
+        Chain::XDC,
+        Chain::ONE,
+        Chain::CELO,
+        Chain::TRON,
+    ]) {
+        let (pending, keys) = (v.pending(), v.keys());
         let input = SignInput {
             pending: &pending,
             network: Network::Mainnet,
             keys: &keys,
             mnemonic: None,
         };
-        let api = Replay::new(&v["sdkRequests"]);
-        let s = signer(chain);
+        let api = Replay::new(v.sdk_requests());
+        let s = signer(v.chain());
         let prepared = s
             .prepare(&input, &api)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e}", v["name"]));
+            .unwrap_or_else(|e| panic!("{}: {e}", v.name()));
         let signed = s.sign(&input, &prepared).unwrap();
-        assert_eq!(
-            signed.tx_data,
-            v["expectedTxData"].as_str().unwrap(),
-            "{}",
-            v["name"]
-        );
-        checked.push(chain);
+        assert_eq!(signed.tx_data, v.expected_tx_data(), "{}", v.name());
+        checked.push(v.chain());
     }
     assert_eq!(checked.len(), 8, "{checked:?}");
 }
@@ -78,8 +61,12 @@ async fn offline_signing_names_what_it_would_fetch() {
     let err = signer(Chain::ETH)
         .prepare(&input, &kms_core::OfflineApi)
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(err, SignerError::Api(ApiError::Offline { .. })),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("eth_chainId"), "{err}");
     for bad in [
         "{",
@@ -100,8 +87,12 @@ async fn offline_signing_names_what_it_would_fetch() {
         };
         let err = signer(Chain::ETH)
             .sign(&input, &Default::default())
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
+        assert!(
+            matches!(err, SignerError::InvalidTransaction { .. }),
+            "{err:?}"
+        );
+        let err = err.to_string();
         assert!(err.starts_with("invalid ETH transaction"), "{bad}: {err}");
     }
 }

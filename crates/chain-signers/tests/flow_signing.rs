@@ -12,20 +12,12 @@ use serde_json::{json, Value};
 
 #[test]
 fn every_flow_derivation_vector_is_reproduced() {
-    let file = kms_test_support::load_vectors("derivation.json");
+    let file = kms_test_support::vectors::derivation();
     let flow = signer(Chain::FLOW);
     let mut checked = 0;
-    for v in file["vectors"].as_array().unwrap() {
-        if v["chain"] != "FLOW" {
-            continue;
-        }
-        let testnet = v["testnet"].as_bool().unwrap();
-        let mnemonic = Mnemonic::parse(
-            file["mnemonics"][v["mnemonicIndex"].as_u64().unwrap() as usize]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+    for v in file.of_chains(&[Chain::FLOW]) {
+        let testnet = v.testnet();
+        let mnemonic = Mnemonic::parse(&v.mnemonic).unwrap();
         let wallet = flow
             .generate_wallet(Network::from_testnet(testnet), Some(&mnemonic))
             .unwrap();
@@ -76,16 +68,8 @@ fn every_flow_derivation_vector_is_reproduced() {
         checked += 1;
     }
     assert_eq!(checked, 2);
-    for example in file["kmsQuirks"]["flowPrivateKeyNotZeroPadded"]["examples"]
-        .as_array()
-        .unwrap()
-    {
-        let mnemonic = Mnemonic::parse(
-            file["mnemonics"][example["mnemonicIndex"].as_u64().unwrap() as usize]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+    for (mnemonic, example) in file.flow_unpadded_key_examples() {
+        let mnemonic = Mnemonic::parse(&mnemonic).unwrap();
         let account = flow
             .mnemonic_wallets()
             .unwrap()
@@ -105,8 +89,9 @@ fn every_flow_derivation_vector_is_reproduced() {
 
 /// The 63-hex-digit key of the quirk example and its public key.
 fn quirk_key() -> (SecretString, String) {
-    let file = kms_test_support::load_vectors("derivation.json");
-    let example = &file["kmsQuirks"]["flowPrivateKeyNotZeroPadded"]["examples"][0];
+    let (_, example) = kms_test_support::vectors::derivation()
+        .flow_unpadded_key_examples()
+        .remove(0);
     (
         SecretString::from(example["privateKey"].as_str().unwrap().to_string()),
         example["publicKey"].as_str().unwrap().to_string(),
@@ -256,6 +241,10 @@ fn the_payer_signs_the_envelope_over_earlier_payload_signatures() {
     // Without the proposer's payload signature the payer may not sign yet.
     let request = json!({"signer": {"address": USER, "key_index": 2}, "transaction": transaction(SERVICE, USER)});
     let err = sign(&request, &[key]).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("not signed the payload"), "{err}");
 }
 
@@ -323,9 +312,13 @@ fn requests_it_cannot_sign_are_refused_with_a_reason() {
         keys: &keys,
         mnemonic: None,
     };
-    assert!(signer(Chain::FLOW)
+    let err = signer(Chain::FLOW)
         .sign(&input, &Prepared::default())
-        .is_err());
+        .unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
     // One key signs a FLOW transaction.
     assert!(matches!(
         sign(&good(), &[]),

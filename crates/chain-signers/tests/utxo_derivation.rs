@@ -1,4 +1,4 @@
-//! Every BTC, LTC, DOGE and BCH entry of the shared derivation.json (outputs
+//! Every BTC, LTC, DOGE and BCH entry of derivation.json (outputs
 //! of the original SDK): wallets with their key order, xpub addresses at
 //! every listed index (up to 2^31 − 1), private keys, and addresses from
 //! private keys. Where the original threw ("Unsupported blockchain.") our
@@ -14,23 +14,13 @@ const UTXO: [Chain; 4] = [Chain::BTC, Chain::LTC, Chain::DOGE, Chain::BCH];
 
 #[test]
 fn every_utxo_derivation_vector_is_reproduced() {
-    let file = kms_test_support::load_vectors("derivation.json");
-    let mnemonics: Vec<Mnemonic> = file["mnemonics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| Mnemonic::parse(m.as_str().unwrap()).unwrap())
-        .collect();
+    let file = kms_test_support::vectors::derivation();
     let mut checked = 0;
     let mut top_index_seen = 0;
-    for v in file["vectors"].as_array().unwrap() {
-        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
-        if !UTXO.contains(&chain) {
-            continue;
-        }
-        let testnet = v["testnet"].as_bool().unwrap();
+    for v in file.of_chains(&UTXO) {
+        let (chain, testnet) = (v.chain(), v.testnet());
         let label = format!("{chain} testnet={testnet}");
-        let mnemonic = &mnemonics[v["mnemonicIndex"].as_u64().unwrap() as usize];
+        let mnemonic = &Mnemonic::parse(&v.mnemonic).unwrap();
         let s = signer(chain);
 
         let wallet = s
@@ -107,13 +97,8 @@ fn every_utxo_derivation_vector_is_reproduced() {
 
 #[test]
 fn keys_of_the_other_network_or_chain_are_refused_by_name() {
-    let file = kms_test_support::load_vectors("derivation.json");
-    let ltc_mainnet = file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["chain"] == "LTC" && v["testnet"] == false)
-        .unwrap();
+    let file = kms_test_support::vectors::derivation();
+    let ltc_mainnet = file.find(Chain::LTC, false);
     let key = SecretString::from(
         ltc_mainnet["privateKeys"]["0"]
             .as_str()
@@ -123,8 +108,12 @@ fn keys_of_the_other_network_or_chain_are_refused_by_name() {
     let ltc = signer(Chain::LTC);
     let err = ltc
         .address_from_private_key(Network::Testnet, &key)
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidPrivateKey { .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("mainnet key"), "{err}");
     let err = signer(Chain::DOGE)
         .address_from_private_key(Network::Mainnet, &key)
@@ -135,12 +124,14 @@ fn keys_of_the_other_network_or_chain_are_refused_by_name() {
     );
     assert!(!err.to_string().contains(key.expose_secret()));
     // An index past 2^31 - 1 is refused, not wrapped into a hardened child.
-    let mnemonic = Mnemonic::parse(file["mnemonics"][0].as_str().unwrap()).unwrap();
+    let mnemonic = Mnemonic::parse(&file.mnemonics[0]).unwrap();
     let account = signer(Chain::BTC)
         .mnemonic_wallets()
         .unwrap()
         .account(Network::Mainnet, &mnemonic)
         .unwrap();
-    assert!(account.address(2_147_483_648).is_err());
-    assert!(account.private_key(2_147_483_648).is_err());
+    let err = account.address(2_147_483_648).unwrap_err();
+    assert!(matches!(err, SignerError::InvalidIndex(_)), "{err:?}");
+    let err = account.private_key(2_147_483_648).unwrap_err();
+    assert!(matches!(err, SignerError::InvalidIndex(_)), "{err:?}");
 }

@@ -1,4 +1,4 @@
-//! BTC, LTC, DOGE and BCH signing against the shared signing.json (outputs of
+//! BTC, LTC, DOGE and BCH signing against signing.json (outputs of
 //! the original SDK), byte for byte, plus what the SDK would have done
 //! wrong or silently: unsigned inputs, idle keys, altered transactions,
 //! malformed input, BCH's de-duplicated keys.
@@ -6,38 +6,16 @@
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignerError};
 use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
+use kms_test_support::vectors::{SigningFile, SigningVector};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-const UTXO: [&str; 4] = ["BTC", "LTC", "DOGE", "BCH"];
+const UTXO: [Chain; 4] = [Chain::BTC, Chain::LTC, Chain::DOGE, Chain::BCH];
 
-fn vectors() -> (Value, Mnemonic) {
-    let file = kms_test_support::load_vectors("signing.json");
-    let mnemonic = Mnemonic::parse(file["mnemonic"].as_str().unwrap()).unwrap();
+fn vectors() -> (SigningFile, Mnemonic) {
+    let file = kms_test_support::vectors::signing();
+    let mnemonic = Mnemonic::parse(&file.mnemonic).unwrap();
     (file, mnemonic)
-}
-
-fn vector<'a>(file: &'a Value, name: &str) -> &'a Value {
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("vector {name} missing"))
-}
-
-fn pending(v: &Value) -> PendingTransaction {
-    serde_json::from_value(v["pendingTransaction"].clone()).unwrap()
-}
-
-fn wifs(v: &Value) -> Vec<SecretString> {
-    v["signingKeys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|k| k["privateKey"].as_str())
-        .map(|k| SecretString::from(k.to_string()))
-        .collect()
 }
 
 fn sign(
@@ -57,31 +35,19 @@ fn sign(
         .map(|s| s.tx_data)
 }
 
-fn chain_of(v: &Value) -> Chain {
-    v["chain"].as_str().unwrap().parse().unwrap()
-}
-
 #[test]
 fn every_utxo_signing_vector_is_reproduced() {
     let (file, mnemonic) = vectors();
     let mut names = Vec::new();
-    for v in file["vectors"].as_array().unwrap() {
-        if !UTXO.contains(&v["chain"].as_str().unwrap()) {
-            continue;
-        }
-        let chain = chain_of(v);
-        let pending = pending(v);
+    for v in file.of_chains(&UTXO) {
+        let chain = v.chain();
+        let pending = v.pending();
         let offchain = pending.withdrawal_id.is_some();
-        let keys = if offchain { vec![] } else { wifs(v) };
+        let keys = if offchain { vec![] } else { v.keys() };
         let signed = sign(chain, &pending, &keys, offchain.then_some(&mnemonic))
-            .unwrap_or_else(|e| panic!("{}: {e}", v["name"]));
-        assert_eq!(
-            signed,
-            v["expectedTxData"].as_str().unwrap(),
-            "{}",
-            v["name"]
-        );
-        names.push(v["name"].as_str().unwrap().to_string());
+            .unwrap_or_else(|e| panic!("{}: {e}", v.name()));
+        assert_eq!(signed, v.expected_tx_data(), "{}", v.name());
+        names.push(v.name().to_string());
     }
     assert_eq!(
         names.len(),
@@ -95,11 +61,8 @@ fn every_utxo_signing_vector_is_reproduced() {
 #[test]
 fn vector_keys_are_the_accounts_keys() {
     let (file, mnemonic) = vectors();
-    for v in file["vectors"].as_array().unwrap() {
-        if !UTXO.contains(&v["chain"].as_str().unwrap()) {
-            continue;
-        }
-        let account = signer(chain_of(v))
+    for v in file.of_chains(&UTXO) {
+        let account = signer(v.chain())
             .mnemonic_wallets()
             .unwrap()
             .account(Network::Mainnet, &mnemonic)
@@ -124,11 +87,11 @@ fn vector_keys_are_the_accounts_keys() {
 fn key_order_does_not_matter_for_bitcore_chains() {
     let (file, _) = vectors();
     for name in ["ltc-mainnet-p2pkh-2in", "doge-mainnet-p2pkh-2in"] {
-        let v = vector(&file, name);
-        let mut keys = wifs(v);
+        let v = file.vector(name);
+        let mut keys = v.keys();
         keys.reverse();
         assert_eq!(
-            sign(chain_of(v), &pending(v), &keys, None).unwrap(),
+            sign(v.chain(), &v.pending(), &keys, None).unwrap(),
             v["expectedTxData"].as_str().unwrap(),
             "{name}"
         );
@@ -138,9 +101,9 @@ fn key_order_does_not_matter_for_bitcore_chains() {
 #[test]
 fn an_input_no_key_can_spend_is_named() {
     let (file, _) = vectors();
-    let v = vector(&file, "ltc-mainnet-p2pkh-2in");
-    let keys = wifs(v);
-    let err = sign(Chain::LTC, &pending(v), &keys[..1], None).unwrap_err();
+    let v = file.vector("ltc-mainnet-p2pkh-2in");
+    let keys = v.keys();
+    let err = sign(Chain::LTC, &v.pending(), &keys[..1], None).unwrap_err();
     assert!(matches!(err, SignerError::MissingKey { .. }), "{err}");
     let text = err.to_string();
     assert!(text.contains("input 1"), "{text}");
@@ -150,8 +113,8 @@ fn an_input_no_key_can_spend_is_named() {
 #[test]
 fn a_key_that_spends_nothing_is_named() {
     let (file, _) = vectors();
-    let v = vector(&file, "btc-mainnet-p2wpkh-1in-2out");
-    let mut keys = wifs(v);
+    let v = file.vector("btc-mainnet-p2wpkh-1in-2out");
+    let mut keys = v.keys();
     // Another key of the same account (index 9), which owns no input.
     let (_, mnemonic) = vectors();
     let stranger = signer(Chain::BTC)
@@ -162,13 +125,13 @@ fn a_key_that_spends_nothing_is_named() {
         .private_key(9)
         .unwrap();
     keys.push(stranger);
-    let err = sign(Chain::BTC, &pending(v), &keys, None).unwrap_err();
+    let err = sign(Chain::BTC, &v.pending(), &keys, None).unwrap_err();
     assert!(matches!(err, SignerError::MissingKey { .. }), "{err}");
     assert!(err.to_string().contains("key 2"), "{err}");
 }
 
-fn with_tx(v: &Value, edit: impl FnOnce(&mut Value)) -> PendingTransaction {
-    let mut p = pending(v);
+fn with_tx(v: &SigningVector, edit: impl FnOnce(&mut Value)) -> PendingTransaction {
+    let mut p = v.pending();
     let mut tx: Value = serde_json::from_str(&p.serialized_transaction).unwrap();
     edit(&mut tx);
     p.serialized_transaction = tx.to_string();
@@ -178,11 +141,11 @@ fn with_tx(v: &Value, edit: impl FnOnce(&mut Value)) -> PendingTransaction {
 #[test]
 fn malformed_transactions_are_refused_without_panicking() {
     let (file, _) = vectors();
-    let v = vector(&file, "btc-mainnet-p2wpkh-1in-2out");
-    let keys = wifs(v);
+    let v = file.vector("btc-mainnet-p2wpkh-1in-2out");
+    let keys = v.keys();
     let cases: Vec<(&str, PendingTransaction)> = vec![
         ("not json", {
-            let mut p = pending(v);
+            let mut p = v.pending();
             p.serialized_transaction = "{\"inputs\": [".into();
             p
         }),
@@ -262,20 +225,22 @@ fn malformed_transactions_are_refused_without_panicking() {
         );
     }
     // A transaction for another chain.
-    let mut p = pending(v);
+    let mut p = v.pending();
     p.chain = Chain::LTC;
-    assert!(matches!(
-        sign(Chain::BTC, &p, &keys, None),
-        Err(SignerError::InvalidTransaction { .. })
-    ));
+    let err = sign(Chain::BTC, &p, &keys, None).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
     // Keys that are not WIFs of the chain.
-    let ltc = vector(&file, "ltc-mainnet-p2pkh-2in");
-    let err = sign(Chain::BTC, &pending(v), &wifs(ltc), None).unwrap_err();
+    let ltc = file.vector("ltc-mainnet-p2pkh-2in");
+    let err = sign(Chain::BTC, &v.pending(), &ltc.keys(), None).unwrap_err();
     assert!(
         matches!(err, SignerError::InvalidPrivateKey { .. }),
         "{err}"
     );
-    assert!(sign(Chain::BTC, &pending(v), &[], None).is_err());
+    let err = sign(Chain::BTC, &v.pending(), &[], None).unwrap_err();
+    assert!(matches!(err, SignerError::MissingKey { .. }), "{err:?}");
 }
 
 /// bitcore-lib-doge's default serialization checks, which the SDK runs for
@@ -283,8 +248,8 @@ fn malformed_transactions_are_refused_without_panicking() {
 #[test]
 fn doge_keeps_bitcores_fee_and_dust_checks() {
     let (file, _) = vectors();
-    let v = vector(&file, "doge-mainnet-p2pkh-2in");
-    let keys = wifs(v);
+    let v = file.vector("doge-mainnet-p2pkh-2in");
+    let keys = v.keys();
     let unhashed = |edit: &dyn Fn(&mut Value)| {
         with_tx(v, |t| {
             edit(t);
@@ -336,13 +301,13 @@ fn doge_keeps_bitcores_fee_and_dust_checks() {
     });
     sign(Chain::DOGE, &with_data, &keys, None).unwrap();
     // BTC serializes without these checks (the SDK's serialize(true)).
-    let btc = vector(&file, "btc-mainnet-p2wpkh-1in-2out");
+    let btc = file.vector("btc-mainnet-p2wpkh-1in-2out");
     let dusty = with_tx(btc, |t| {
         t["outputs"][1]["satoshis"] = json!(100);
         t.as_object_mut().unwrap().remove("hash");
         t.as_object_mut().unwrap().remove("fee");
     });
-    sign(Chain::BTC, &dusty, &wifs(btc), None).unwrap();
+    sign(Chain::BTC, &dusty, &btc.keys(), None).unwrap();
 }
 
 /// Off-chain withdrawals for LTC, DOGE and BCH (the SDK's variants were not
@@ -357,9 +322,9 @@ fn offchain_withdrawals_sign_with_the_mnemonic_keys() {
         "doge-mainnet-p2pkh-2in",
         "bch-mainnet-1in",
     ] {
-        let v = vector(&file, name);
-        let chain = chain_of(v);
-        let mut p = pending(v);
+        let v = file.vector(name);
+        let chain = v.chain();
+        let mut p = v.pending();
         let outpoints: Vec<(String, u64)> = if chain == Chain::BCH {
             vec![(
                 "e26d607c0dd048ddb016b2a430d141a37db07087e9bbf00094a8d4708df6db10".into(),
@@ -414,11 +379,15 @@ fn offchain_withdrawals_sign_with_the_mnemonic_keys() {
 #[test]
 fn offchain_withdrawal_without_responses_is_refused() {
     let (file, mnemonic) = vectors();
-    let v = vector(&file, "btc-mainnet-offchain-withdrawal");
-    let mut p = pending(v);
+    let v = file.vector("btc-mainnet-offchain-withdrawal");
+    let mut p = v.pending();
     p.withdrawal_responses = None;
-    assert!(sign(Chain::BTC, &p, &[], Some(&mnemonic)).is_err());
-    let mut p = pending(v);
+    let err = sign(Chain::BTC, &p, &[], Some(&mnemonic)).unwrap_err();
+    assert!(
+        matches!(err, SignerError::InvalidTransaction { .. }),
+        "{err:?}"
+    );
+    let mut p = v.pending();
     p.withdrawal_responses = Some(json!([{"vIn": "zz", "vInIndex": 0}]));
     let err = sign(Chain::BTC, &p, &[], Some(&mnemonic)).unwrap_err();
     assert!(
@@ -434,9 +403,9 @@ fn offchain_withdrawal_without_responses_is_refused() {
 #[test]
 fn bch_one_key_signs_every_input_and_verifies_independently() {
     let (file, _) = vectors();
-    let v = vector(&file, "bch-mainnet-1in");
-    let keys = wifs(v);
-    let mut p = pending(v);
+    let v = file.vector("bch-mainnet-1in");
+    let keys = v.keys();
+    let mut p = v.pending();
     // Two inputs from the same key: the vector's, plus a second outpoint.
     let (hex_tx, _) = p.serialized_transaction.split_once(':').unwrap();
     let mut tx = hex::decode(hex_tx).unwrap();
@@ -574,7 +543,7 @@ fn btc_mixed_input_kinds_verify_independently() {
         "outputs": [{"satoshis": 230_000, "script": "001431cb021bf61109d606d38ccae62e7a3a3528de41"}],
         "nLockTime": 840_000
     });
-    let mut p = pending(vector(&vectors().0, "btc-mainnet-p2wpkh-1in-2out"));
+    let mut p = vectors().0.vector("btc-mainnet-p2wpkh-1in-2out").pending();
     p.serialized_transaction = tx.to_string();
     let mut shuffled = keys.clone();
     shuffled.rotate_left(1);

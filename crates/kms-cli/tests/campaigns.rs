@@ -54,11 +54,11 @@ fn killed_writers_leave_the_state_before_or_after() {
     let kills = if full() { 520 } else { 30 };
     let home = Home::new();
     // Start from the original's format, so the first writes migrate it.
-    let legacy = kms_test_support::load_vectors("legacy_walletdat.json");
-    let v = &legacy["vectors"][0];
-    let mut password = v["password"].as_str().unwrap().to_string();
+    let legacy = kms_test_support::vectors::legacy_walletdat();
+    let v = &legacy.vectors[0];
+    let mut password = v.password.clone();
     std::fs::create_dir_all(home.store().parent().unwrap()).unwrap();
-    std::fs::write(home.store(), v["walletDat"].as_str().unwrap()).unwrap();
+    std::fs::write(home.store(), &v.wallet_dat).unwrap();
     let mut state = ids(&home, &password).expect("the legacy store opens");
     let mut rng = Rng(0x5eed_1234);
     let mut outcomes = [0usize; 2]; // [before, after]

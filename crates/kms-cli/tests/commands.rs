@@ -68,19 +68,17 @@ fn generatewallet_prints_and_stores_nothing() {
 /// the original SDK's derivation vectors, for every chain and network they cover.
 #[test]
 fn stored_mnemonics_answer_as_the_derivation_vectors() {
-    let file = kms_test_support::load_vectors("derivation.json");
+    let file = kms_test_support::vectors::derivation();
     let home = Home::new();
     let mut seen = std::collections::HashSet::new();
-    for v in file["vectors"].as_array().unwrap() {
+    for v in &file.vectors {
         let chain = v["chain"].as_str().unwrap();
-        let testnet = v["testnet"].as_bool().unwrap();
+        let testnet = v.testnet();
         // (The "v2" variants repeat the v1 values; KCS has only its "approx" one.)
         if v.get("variant").is_some_and(|x| x == "v2") || !seen.insert((chain, testnet)) {
             continue;
         }
-        let mnemonic = file["mnemonics"][v["mnemonicIndex"].as_u64().unwrap() as usize]
-            .as_str()
-            .unwrap();
+        let mnemonic = &v.mnemonic;
         let mut args = vec!["storemanagedwallet", chain];
         if testnet {
             args.push("--testnet");
@@ -213,14 +211,13 @@ fn no_password_and_no_terminal_fails_at_once_naming_the_variable() {
 
 #[test]
 fn the_originals_store_opens_exports_and_migrates() {
-    let legacy = kms_test_support::load_vectors("legacy_walletdat.json");
-    for v in legacy["vectors"].as_array().unwrap() {
+    for v in kms_test_support::vectors::legacy_walletdat().vectors {
         let home = Home::new();
         fs::create_dir_all(home.store().parent().unwrap()).unwrap();
-        fs::write(home.store(), v["walletDat"].as_str().unwrap()).unwrap();
-        let password = v["password"].as_str().unwrap();
+        fs::write(home.store(), &v.wallet_dat).unwrap();
+        let password = v.password.as_str();
         let out = home.cmd(password).arg("export").output().unwrap();
-        let expected: Value = serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+        let expected: Value = serde_json::from_str(&v.plaintext).unwrap();
         assert_eq!(
             String::from_utf8(out.stdout).unwrap().trim_end(),
             serde_json::to_string_pretty(&expected).unwrap()

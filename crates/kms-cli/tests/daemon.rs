@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{stderr, wallets_for, Home};
-use kms_core::{Chain, WalletEntry};
+use kms_core::WalletEntry;
 use kms_fake_tatum::{FakeApprover, FakeTatum, Fault};
 use serde_json::{json, Value};
 
@@ -91,13 +91,13 @@ const KEY_B: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3
 /// original's `txData`, on the chain's endpoint, with the pending id.
 #[test]
 fn every_vector_is_broadcast_as_the_original_signed_it() {
-    let file = kms_test_support::load_vectors("signing.json");
-    let mnemonic = file["mnemonic"].as_str().unwrap();
+    let file = kms_test_support::vectors::signing();
+    let mnemonic = &file.mnemonic;
     let home = Home::new();
     let fake = FakeTatum::start(API_KEY);
-    fake.load_signing_vectors(&file);
+    fake.load_signing_vectors(&file.json);
     let approver = FakeApprover::start();
-    let vectors = file["vectors"].as_array().unwrap();
+    let vectors = &file.vectors;
     home.put_wallets(
         vectors
             .iter()
@@ -117,9 +117,9 @@ fn every_vector_is_broadcast_as_the_original_signed_it() {
     let mut passed = Vec::new();
     let mut failed = Vec::new();
     for v in vectors {
-        let name = v["name"].as_str().unwrap();
+        let name = v.name();
         let pending = &v["pendingTransaction"];
-        let chain: Chain = v["chain"].as_str().unwrap().parse().unwrap();
+        let chain = v.chain();
         let sent: Vec<_> = broadcasts
             .iter()
             .filter(|b| b.body["signatureId"] == pending["id"])

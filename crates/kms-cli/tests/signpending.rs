@@ -23,11 +23,10 @@ fn sign(home: &Home, vector: &Value) -> std::process::Output {
 /// exactly the original's, and nothing broadcast.
 #[test]
 fn every_vector_signs_as_the_original() {
-    let file = kms_test_support::load_vectors("signing.json");
-    let mnemonic = file["mnemonic"].as_str().unwrap();
-    let vectors = file["vectors"].as_array().unwrap();
-    for vector in vectors {
-        let name = vector["name"].as_str().unwrap();
+    let file = kms_test_support::vectors::signing();
+    let mnemonic = &file.mnemonic;
+    for vector in &file.vectors {
+        let name = vector.name();
         let home = Home::new();
         home.put_wallets(wallets_for(vector, mnemonic));
         let online = !vector["sdkRequests"].as_array().unwrap().is_empty();
@@ -77,14 +76,9 @@ fn every_vector_signs_as_the_original() {
 /// request it would have needed, and prints nothing on stdout.
 #[test]
 fn offline_signing_names_what_it_would_fetch() {
-    let file = kms_test_support::load_vectors("signing.json");
-    let mnemonic = file["mnemonic"].as_str().unwrap();
-    let vector = file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "eth-mainnet-native-legacy-full")
-        .unwrap();
+    let file = kms_test_support::vectors::signing();
+    let mnemonic = &file.mnemonic;
+    let vector = file.vector("eth-mainnet-native-legacy-full");
     let home = Home::new();
     home.put_wallets(wallets_for(vector, mnemonic));
     let out = sign(&home, vector);
@@ -108,11 +102,10 @@ fn offline_signing_names_what_it_would_fetch() {
     assert_eq!(json_of(&online)["txData"], vector["expectedTxData"]);
     assert!(fake.broadcasts().is_empty());
     let asked: Vec<String> = fake.seen().iter().map(|s| s.path.clone()).collect();
-    let recorded: Vec<String> = vector["sdkRequests"]
-        .as_array()
-        .unwrap()
+    let recorded: Vec<String> = vector
+        .recorded_requests()
         .iter()
-        .map(|r| r["url"].as_str().unwrap().to_string())
+        .map(|r| r.split_once(' ').unwrap().1.to_string())
         .collect();
     assert_eq!(asked, recorded);
 }
@@ -120,10 +113,9 @@ fn offline_signing_names_what_it_would_fetch() {
 /// The original's key-selection errors, naming the signatureIds and what to send.
 #[test]
 fn wrong_wallet_kind_for_the_request_is_explained() {
-    let file = kms_test_support::load_vectors("signing.json");
-    let mnemonic = file["mnemonic"].as_str().unwrap();
+    let mnemonic = kms_test_support::vectors::signing().mnemonic;
     let home = Home::new();
-    let m = Mnemonic::parse(mnemonic).unwrap();
+    let m = Mnemonic::parse(&mnemonic).unwrap();
     let mnemonic_wallet = signer(Chain::ETH)
         .generate_wallet(kms_core::Network::Mainnet, Some(&m))
         .unwrap()

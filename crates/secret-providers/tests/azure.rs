@@ -334,8 +334,15 @@ fn vault_urls_from_names_hosts_and_urls() {
     ] {
         assert_eq!(vault_url(given).unwrap().as_str(), expected, "{given}");
     }
-    assert!(vault_url("ftp://x").is_err());
-    assert!(vault_url("https://user:pw@myvault.vault.azure.net").is_err());
+    // The reason is what the settings error shows after the variable's name.
+    assert_eq!(
+        vault_url("ftp://x").unwrap_err(),
+        "`ftp://x` is not an http(s) URL"
+    );
+    assert_eq!(
+        vault_url("https://user:pw@myvault.vault.azure.net").unwrap_err(),
+        "credentials do not belong in the URL"
+    );
 }
 
 #[test]

@@ -120,8 +120,12 @@ async fn a_wrong_key_is_reported_as_such_and_never_shown() {
             json!([]),
         ))
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Status { status: 403, .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(!err.contains(wrong), "{err}");
     assert!(err.contains("{apiKey}"), "{err}");
 }

@@ -1,13 +1,21 @@
-//! Test helpers shared by the KMS crates.
+//! Test helpers shared by the KMS crates: the original SDK's vectors
+//! ([`vectors`]), a recording HTTP server standing in for the services the
+//! KMS calls ([`http`]), a replay of the Tatum API from a vector
+//! ([`replay`]), the AWS emulator ([`moto`]), and the project's Python for
+//! independent cross-checks.
 
-#![warn(missing_docs)]
+// Test helpers, not an API: documented where it helps, not item by item.
 #![forbid(unsafe_code)]
 
+pub mod http;
 pub mod moto;
 pub mod replay;
+pub mod vectors;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+pub use vectors::{load_vectors, vectors_dir};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -15,27 +23,6 @@ pub fn workspace_root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .expect("workspace root")
-}
-
-/// `../shared/vectors` beside the checkout (CI has it there), or `KMS_VECTORS_DIR`.
-pub fn vectors_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("KMS_VECTORS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let dir = workspace_root().join("../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "the shared vectors are missing: expected {} (or set KMS_VECTORS_DIR)",
-        dir.display()
-    );
-    dir
-}
-
-/// One vector file, parsed.
-pub fn load_vectors(name: &str) -> serde_json::Value {
-    let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The project's Python with the cross-check packages (see

@@ -39,8 +39,8 @@ fn store(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("store").join("wallet.dat")
 }
 
-fn legacy_vectors() -> serde_json::Value {
-    kms_test_support::load_vectors("legacy_walletdat.json")
+fn legacy_vectors() -> kms_test_support::vectors::LegacyFile {
+    kms_test_support::vectors::legacy_walletdat()
 }
 
 #[test]
@@ -80,43 +80,30 @@ fn new_store_round_trips_and_is_private() {
 #[test]
 fn every_legacy_vector_opens_and_exports_its_plaintext() {
     let vectors = legacy_vectors();
-    for v in vectors["vectors"].as_array().unwrap() {
+    for v in &vectors.vectors {
         let dir = tempfile::tempdir().unwrap();
         let path = store(&dir);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
-        let vault = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST)
-            .unwrap_or_else(|e| panic!("{}: {e}", v["name"]));
+        fs::write(&path, v.wallet_dat.as_str()).unwrap();
+        let vault = Vault::open(&path, &pw(v.password.as_str()), FAST)
+            .unwrap_or_else(|e| panic!("{}: {e}", v.name));
         assert_eq!(vault.format(), FileFormat::Legacy);
-        let plaintext: serde_json::Value =
-            serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
+        let plaintext: serde_json::Value = serde_json::from_str(v.plaintext.as_str()).unwrap();
         let exported: serde_json::Value = serde_json::from_str(&vault.export_pretty()).unwrap();
-        assert_eq!(exported, plaintext, "{}", v["name"]);
+        assert_eq!(exported, plaintext, "{}", v.name);
         // Byte for byte, key order included: what the original's export printed.
         let original_print = serde_json::to_string_pretty(&plaintext).unwrap();
-        assert_eq!(
-            vault.export_pretty().as_str(),
-            original_print,
-            "{}",
-            v["name"]
-        );
+        assert_eq!(vault.export_pretty().as_str(), original_print, "{}", v.name);
         // A read leaves the original's file untouched.
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            v["walletDat"].as_str().unwrap()
-        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), v.wallet_dat.as_str());
         // Our encryption of the plaintext with the vector's salt gives the same file.
-        let salt: [u8; 8] = hex::decode(v["saltHex"].as_str().unwrap())
+        let salt: [u8; 8] = hex::decode(v.json["saltHex"].as_str().unwrap())
             .unwrap()
             .try_into()
             .unwrap();
         assert_eq!(
-            legacy::encrypt(
-                v["plaintext"].as_str().unwrap().as_bytes(),
-                v["password"].as_str().unwrap().as_bytes(),
-                salt
-            ),
-            v["walletDat"].as_str().unwrap()
+            legacy::encrypt(v.plaintext.as_bytes(), v.password.as_bytes(), salt),
+            v.wallet_dat.as_str()
         );
     }
 }
@@ -124,7 +111,7 @@ fn every_legacy_vector_opens_and_exports_its_plaintext() {
 #[test]
 fn legacy_edge_cases_behave_as_documented() {
     let vectors = legacy_vectors();
-    for case in vectors["decryptEdgeCases"].as_array().unwrap() {
+    for case in vectors.json["decryptEdgeCases"].as_array().unwrap() {
         let Some(dat) = case["walletDat"].as_str() else {
             continue;
         };
@@ -176,8 +163,8 @@ fn wrong_password_is_one_clear_error_in_both_formats() {
         "wrong password, or wallet.dat is not a wallet file"
     );
 
-    let v = &legacy_vectors()["vectors"][1];
-    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+    let v = &legacy_vectors().vectors[1];
+    fs::write(&path, v.wallet_dat.as_str()).unwrap();
     for wrong in ["wrong-0", "", "a", "Tatum-KMS-p4ss"] {
         let err = open_err(&path, wrong);
         assert!(matches!(err, VaultError::WrongPassword), "{wrong}: {err}");
@@ -263,10 +250,11 @@ fn truncated_and_foreign_files_are_named() {
         assert!(matches!(open_err(&path, "pw"), VaultError::NotAWalletFile));
     }
     // A legacy file cut in the middle of a block.
-    let v = &legacy_vectors()["vectors"][1];
-    let dat = v["walletDat"].as_str().unwrap();
+    let v = &legacy_vectors().vectors[1];
+    let dat = v.wallet_dat.as_str();
     fs::write(&path, &dat[..dat.len() - 8]).unwrap();
-    assert!(Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).is_err());
+    let err = open_err(&path, &v.password);
+    assert!(matches!(err, VaultError::NotAWalletFile), "{err:?}");
 }
 
 #[test]
@@ -288,9 +276,9 @@ fn writing_to_a_legacy_store_backs_it_up_first() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let v = &legacy_vectors()["vectors"][2];
-    let password = v["password"].as_str().unwrap();
-    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
+    let v = &legacy_vectors().vectors[2];
+    let password = v.password.as_str();
+    fs::write(&path, v.wallet_dat.as_str()).unwrap();
 
     let mut vault = Vault::open(&path, &pw(password), FAST).unwrap();
     let before = vault.wallets().len();
@@ -306,7 +294,7 @@ fn writing_to_a_legacy_store_backs_it_up_first() {
     assert_eq!(backups.len(), 1);
     assert_eq!(
         fs::read_to_string(&backups[0]).unwrap(),
-        v["walletDat"].as_str().unwrap()
+        v.wallet_dat.as_str()
     );
     assert_eq!(
         fs::metadata(&backups[0]).unwrap().permissions().mode() & 0o777,
@@ -324,15 +312,14 @@ fn migrate_is_explicit_and_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let path = store(&dir);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let v = &legacy_vectors()["vectors"][1];
-    fs::write(&path, v["walletDat"].as_str().unwrap()).unwrap();
-    let mut vault = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).unwrap();
+    let v = &legacy_vectors().vectors[1];
+    fs::write(&path, v.wallet_dat.as_str()).unwrap();
+    let mut vault = Vault::open(&path, &pw(v.password.as_str()), FAST).unwrap();
     let backup = vault.migrate().unwrap().expect("a backup");
     assert!(backup.exists());
     assert_eq!(vault.migrate().unwrap(), None);
-    let plaintext: serde_json::Value =
-        serde_json::from_str(v["plaintext"].as_str().unwrap()).unwrap();
-    let reopened = Vault::open(&path, &pw(v["password"].as_str().unwrap()), FAST).unwrap();
+    let plaintext: serde_json::Value = serde_json::from_str(v.plaintext.as_str()).unwrap();
+    let reopened = Vault::open(&path, &pw(v.password.as_str()), FAST).unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&reopened.export_pretty()).unwrap(),
         plaintext
@@ -438,7 +425,8 @@ fn a_failed_write_leaves_the_old_file_intact() {
     fs::set_permissions(folder, fs::Permissions::from_mode(0o500)).unwrap();
     let err = vault.update(|w| w.insert_first("b".into(), wallet("BTC", 2)));
     fs::set_permissions(folder, fs::Permissions::from_mode(0o700)).unwrap();
-    assert!(err.is_err());
+    let err = err.unwrap_err();
+    assert!(matches!(err, VaultError::File { .. }), "{err:?}");
     assert_eq!(fs::read(&path).unwrap(), before);
     assert_eq!(
         Vault::open(&path, &pw("pw"), FAST).unwrap().wallets().len(),
@@ -458,26 +446,46 @@ fn unsafe_is_root_without_dac() -> bool {
 
 #[test]
 fn documented_test_vector() {
-    // docs/wallet-format.md, "Test vector".
-    let header = format::Header {
-        kdf: FAST,
-        salt: core::array::from_fn(|i| i as u8),
-        nonce: core::array::from_fn(|i| 0x40 + i as u8),
-    };
-    let key = format::derive_key(b"correct horse battery staple", &header.salt, FAST).unwrap();
-    let plaintext = br#"{"5b3e1d1c-6a35-4d5c-9b52-0f9f1b1c2d3e":{"privateKey":"0x01","chain":"ETH","testnet":true}}"#;
-    let file = format::seal(&header, &key, plaintext).unwrap();
+    // docs/wallet-format.md, "Test vector": the inputs and the file are both
+    // read from the doc, so neither can drift from the code.
     let doc = fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/wallet-format.md"),
     )
     .unwrap();
-    let documented: String = doc
-        .split("```hex\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("docs/wallet-format.md has a ```hex block")
-        .split_whitespace()
-        .collect();
+    let section = &doc[doc.find("## Test vector").expect("a Test vector section")..];
+    let between = |before: &str, after: &str| -> &str {
+        let start = section
+            .find(before)
+            .unwrap_or_else(|| panic!("the test vector has no {before:?}"))
+            + before.len();
+        &section[start..start + section[start..].find(after).unwrap()]
+    };
+    // `000102…0f`: consecutive bytes from the first to the last shown.
+    let run = |text: &str| -> Vec<u8> {
+        let (first, last) = text.split_once('…').expect("first…last");
+        let first = hex::decode(first).unwrap();
+        let last = hex::decode(last).unwrap()[0];
+        (first[0]..=last).collect()
+    };
+    let kdf = KdfParams {
+        memory_kib: between("m = ", " KiB").parse().unwrap(),
+        iterations: between("t = ", ",").parse().unwrap(),
+        parallelism: between("p = ", ",").parse().unwrap(),
+    };
+    let header = format::Header {
+        kdf,
+        salt: run(between("salt `", "`"))
+            .try_into()
+            .expect("a 16-byte salt"),
+        nonce: run(between("nonce `", "`"))
+            .try_into()
+            .expect("a 24-byte nonce"),
+    };
+    let password = between("Password `", "`");
+    let plaintext = between("plaintext\n`", "`").as_bytes();
+    let key = format::derive_key(password.as_bytes(), &header.salt, kdf).unwrap();
+    let file = format::seal(&header, &key, plaintext).unwrap();
+    let documented: String = between("```hex\n", "```").split_whitespace().collect();
     assert_eq!(hex::encode(&file), documented);
     assert_eq!(format::open(&file, &key).unwrap().as_slice(), plaintext);
 }
