@@ -138,7 +138,7 @@ impl Chain<'_> {
             return Ok(credentials);
         }
         if let Some(profile) = self.profile {
-            if let Some(source) = self.from_profile(profile)? {
+            if let Some(source) = self.profile_source(profile)? {
                 return Ok(source);
             }
         }
@@ -183,7 +183,7 @@ impl Chain<'_> {
     /// A profile's credentials: a web identity role, or static keys. Other
     /// kinds (SSO, `credential_process`, `source_profile` chains) are
     /// refused by name rather than skipped, as the SDKs would use them.
-    fn from_profile(&self, profile: &Profile) -> Result<Option<AwsCredentialSource>, Problem> {
+    fn profile_source(&self, profile: &Profile) -> Result<Option<AwsCredentialSource>, Problem> {
         let unsupported = |what: &str| Problem::InvalidSetting {
             name: "AWS_PROFILE",
             reason: format!(

@@ -112,7 +112,7 @@ impl Kind {
     }
 
     /// The profile a section header names, if it names one.
-    fn profile<'a>(self, header: &'a str) -> Option<&'a str> {
+    fn profile(self, header: &str) -> Option<&str> {
         match self {
             Self::Credentials => Some(header),
             Self::Config if header == "default" => Some(header),

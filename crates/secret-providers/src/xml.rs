@@ -113,9 +113,9 @@ mod tests {
             "a&b <>\"' ABC"
         );
         assert_eq!(unescape("<![CDATA[x<&y]]>").unwrap(), "x<&y");
-        assert!(matches!(unescape("a<b/>"), Err(_)));
-        assert!(matches!(unescape("&nbsp;"), Err(_)));
-        assert!(matches!(unescape("&amp"), Err(_)));
-        assert!(matches!(unescape("&#xD800;"), Err(_)));
+        assert_eq!(unescape("a<b/>"), Err("markup where text was expected"));
+        assert_eq!(unescape("&nbsp;"), Err("an unknown entity"));
+        assert_eq!(unescape("&amp"), Err("an unterminated entity"));
+        assert_eq!(unescape("&#xD800;"), Err("an unknown entity"));
     }
 }

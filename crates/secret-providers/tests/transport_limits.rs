@@ -16,6 +16,8 @@ use serde_json::json;
 
 const CAP: usize = 1 << 20;
 
+type Settings = Vec<(&'static str, String)>;
+
 fn settings_problem(result: Result<Box<dyn SecretProvider>, ProviderError>) -> Problem {
     let err = result.err().expect("refused");
     assert_eq!(err.asked, "settings");
@@ -129,7 +131,7 @@ async fn every_source_caps_its_answers() {
         all
     };
     let url = big.url.clone();
-    let cases: Vec<(&str, PasswordSource, Vec<(&'static str, String)>, &str)> = vec![
+    let cases: Vec<(&str, PasswordSource, Settings, &str)> = vec![
         (
             "VGS",
             PasswordSource::Vgs,
