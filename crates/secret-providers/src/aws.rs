@@ -1,6 +1,7 @@
 //! AWS Secrets Manager, `GetSecretValue` (JSON 1.1 protocol, SigV4-signed).
 //! The secret's `SecretString` is a JSON object; the password is the string
-//! under one of its keys.
+//! under one of its keys. The credentials come from the chain in
+//! `aws_credentials`.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,10 +12,11 @@ use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use url::Url;
 
+use crate::aws_credentials::{self, AwsCredentialSource, AwsCredentials, Chain, Resolver};
 use crate::error::{Problem, ProviderError};
 use crate::http::{self, DEFAULT_TIMEOUT};
 use crate::sigv4::{self, Scope, SigningTime};
-use crate::vars::Vars;
+use crate::vars::{refuse_plain_http, Vars};
 use crate::{PasswordSource, SecretProvider};
 
 const SOURCE: PasswordSource = PasswordSource::Aws;
@@ -23,66 +25,86 @@ const TARGET: &str = "secretsmanager.GetSecretValue";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 #[derive(Debug, Clone)]
-pub struct AwsCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    /// For temporary credentials (STS, assumed roles).
-    pub session_token: Option<SecretString>,
-}
-
-#[derive(Debug, Clone)]
 pub struct AwsConfig {
     pub region: String,
     pub secret_name: String,
     /// The key of the secret's JSON object that holds the password.
     pub secret_key: String,
-    pub credentials: AwsCredentials,
+    pub credentials: AwsCredentialSource,
     /// `https://secretsmanager.{region}.amazonaws.com/` unless overridden.
     pub endpoint: Url,
     pub timeout: Duration,
 }
 
 impl AwsConfig {
-    /// `TATUM_KMS_AWS_REGION` (else `AWS_REGION`, `AWS_DEFAULT_REGION`),
-    /// `TATUM_KMS_AWS_SECRET_NAME`, `TATUM_KMS_AWS_SECRET_KEY`, optional
-    /// `TATUM_KMS_AWS_ENDPOINT_URL`. Credentials: `TATUM_KMS_AWS_ACCESS_KEY_ID`
-    /// with `TATUM_KMS_AWS_SECRET_ACCESS_KEY` (and optional
-    /// `TATUM_KMS_AWS_SESSION_TOKEN`); when the first is unset, the standard
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
-    /// The two sets are never mixed: a key of one with the secret of the
-    /// other cannot sign.
+    /// `TATUM_KMS_AWS_SECRET_NAME`, `TATUM_KMS_AWS_SECRET_KEY`; the region
+    /// from `TATUM_KMS_AWS_REGION`, `AWS_REGION`, `AWS_DEFAULT_REGION` or
+    /// the profile's `region`; the endpoint from `TATUM_KMS_AWS_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` or `AWS_ENDPOINT_URL` (the last two
+    /// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`). Credentials from the
+    /// first source of the chain that is configured (see
+    /// `docs/secret-providers.md`): `TATUM_KMS_AWS_*` keys, `AWS_*` keys, the
+    /// shared files' profile (`AWS_PROFILE`, else `default`), a web identity,
+    /// the container endpoint, the EC2 instance metadata.
+    ///
+    /// Home-relative paths use the lookup's `HOME`; nothing else is read
+    /// from the process. Plain http is refused except to loopback and the
+    /// metadata endpoints.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
         let vars = Vars(&lookup);
         let read = || -> Result<Self, Problem> {
-            let region =
-                vars.require_text(&["TATUM_KMS_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"])?;
+            let region_names = ["TATUM_KMS_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"];
+            let env_region = vars.named_text(&region_names);
+            let env_keys = aws_credentials::env_keys(&vars)?;
+            // The shared files are read only when something is still missing.
+            let profile = aws_credentials::profile_if_needed(
+                &vars,
+                env_region.is_none() || env_keys.is_none(),
+            )?;
+            let (region_setting, region) = match env_region {
+                Some(found) => found,
+                None => (
+                    "AWS_PROFILE",
+                    profile
+                        .as_ref()
+                        .and_then(|p| p.get("region"))
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            Problem::MissingSetting(
+                                [&region_names[..], &["a profile's `region`"]].concat(),
+                            )
+                        })?,
+                ),
+            };
             if !region
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
                 return Err(Problem::InvalidSetting {
-                    name: "TATUM_KMS_AWS_REGION",
+                    name: region_setting,
                     reason: format!("`{region}` is not a region name such as `eu-west-1`"),
                 });
             }
-            let credentials = match vars.text(&["TATUM_KMS_AWS_ACCESS_KEY_ID"]) {
-                Some(access_key_id) => AwsCredentials {
-                    access_key_id,
-                    secret_access_key: vars.require_secret(&["TATUM_KMS_AWS_SECRET_ACCESS_KEY"])?,
-                    session_token: vars.secret(&["TATUM_KMS_AWS_SESSION_TOKEN"]),
-                },
-                None => AwsCredentials {
-                    access_key_id: vars.text(&["AWS_ACCESS_KEY_ID"]).ok_or_else(|| {
-                        Problem::MissingSetting(vec![
-                            "TATUM_KMS_AWS_ACCESS_KEY_ID",
-                            "AWS_ACCESS_KEY_ID",
-                        ])
-                    })?,
-                    secret_access_key: vars.require_secret(&["AWS_SECRET_ACCESS_KEY"])?,
-                    session_token: vars.secret(&["AWS_SESSION_TOKEN"]),
-                },
+            let credentials = match env_keys {
+                Some(keys) => keys,
+                None => Chain {
+                    vars: &vars,
+                    region: &region,
+                    profile: profile.as_ref(),
+                }
+                .source()?,
             };
-            let endpoint = vars.url(&["TATUM_KMS_AWS_ENDPOINT_URL"], &default_endpoint(&region))?;
+            let endpoint_names: &[&'static str] =
+                if vars.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+                    &["TATUM_KMS_AWS_ENDPOINT_URL"]
+                } else {
+                    &[
+                        "TATUM_KMS_AWS_ENDPOINT_URL",
+                        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                        "AWS_ENDPOINT_URL",
+                    ]
+                };
+            let endpoint = vars.url(endpoint_names, &default_endpoint(&region))?;
             Ok(Self {
                 secret_name: vars.require_text(&["TATUM_KMS_AWS_SECRET_NAME"])?,
                 secret_key: vars.require_text(&["TATUM_KMS_AWS_SECRET_KEY"])?,
@@ -97,27 +119,66 @@ impl AwsConfig {
 }
 
 fn default_endpoint(region: &str) -> String {
-    let domain = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://{SERVICE}.{region}.{domain}/")
+    format!(
+        "https://{SERVICE}.{region}.{}/",
+        aws_credentials::domain(region)
+    )
 }
 
 pub struct AwsProvider {
     config: AwsConfig,
-    http: reqwest::Client,
+    http: http::Clients,
+    /// For the instance metadata: direct, giving up quickly off EC2.
+    imds: reqwest::Client,
 }
 
 impl AwsProvider {
+    /// Refuses plain http to anything but loopback (and, for the container
+    /// and instance metadata endpoints, their link-local hosts), also for a
+    /// config built by hand.
     pub fn new(config: AwsConfig) -> Result<Self, ProviderError> {
-        let http = http::client(config.timeout, true)
-            .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))?;
-        Ok(Self { config, http })
+        let setting = |p| ProviderError::setting(SOURCE, p);
+        refuse_plain_http("TATUM_KMS_AWS_ENDPOINT_URL", &config.endpoint, &[]).map_err(setting)?;
+        match &config.credentials {
+            AwsCredentialSource::WebIdentity(w) => {
+                refuse_plain_http("AWS_ENDPOINT_URL_STS", &w.sts_endpoint, &[]).map_err(setting)?;
+            }
+            AwsCredentialSource::Container(c) => {
+                refuse_plain_http(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    &c.url,
+                    aws_credentials::CONTAINER_HOSTS,
+                )
+                .map_err(setting)?;
+            }
+            AwsCredentialSource::InstanceMetadata { endpoint } => {
+                refuse_plain_http(
+                    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                    endpoint,
+                    aws_credentials::IMDS_HOSTS,
+                )
+                .map_err(setting)?;
+            }
+            AwsCredentialSource::Static { .. } => {}
+        }
+        let client_error = |p| ProviderError::new(SOURCE, "HTTP client", p);
+        let http = http::Clients::new(config.timeout).map_err(client_error)?;
+        let imds = http::client_with(config.timeout, aws_credentials::IMDS_CONNECT_TIMEOUT, false)
+            .map_err(client_error)?;
+        Ok(Self { config, http, imds })
     }
 
-    async fn fetch(&self) -> Result<SecretString, Problem> {
+    async fn credentials(&self) -> Result<AwsCredentials, Problem> {
+        Resolver {
+            http: &self.http,
+            imds: &self.imds,
+            timeout: self.config.timeout,
+        }
+        .credentials(&self.config.credentials)
+        .await
+    }
+
+    async fn fetch(&self, credentials: &AwsCredentials) -> Result<SecretString, Problem> {
         let c = &self.config;
         let body = serde_json::json!({ "SecretId": c.secret_name }).to_string();
         let time = SigningTime::now();
@@ -131,7 +192,7 @@ impl AwsProvider {
             ("x-amz-date", time.amz_date()),
             ("x-amz-target", TARGET),
         ];
-        if let Some(token) = &c.credentials.session_token {
+        if let Some(token) = &credentials.session_token {
             headers.push(("x-amz-security-token", token.expose_secret()));
         }
         let signed = sigv4::Request {
@@ -148,12 +209,13 @@ impl AwsProvider {
         };
         let authorization = sigv4::authorization(
             &signed,
-            &c.credentials.access_key_id,
-            &c.credentials.secret_access_key,
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
             &scope,
         );
         let mut request = self
             .http
+            .for_url(&c.endpoint)
             .post(c.endpoint.clone())
             .header("authorization", authorization)
             .body(body);
@@ -163,8 +225,8 @@ impl AwsProvider {
         }
         let answer = http::send(request, c.timeout).await?;
         if !answer.is_success() {
-            let mut scrub = vec![c.credentials.secret_access_key.expose_secret()];
-            if let Some(token) = &c.credentials.session_token {
+            let mut scrub = vec![credentials.secret_access_key.expose_secret()];
+            if let Some(token) = &credentials.session_token {
                 scrub.push(token.expose_secret());
             }
             let failure = answer.failure(&scrub);
@@ -259,7 +321,11 @@ impl SecretProvider for AwsProvider {
     }
 
     async fn password(&self) -> Result<SecretString, ProviderError> {
-        self.fetch()
+        let credentials = self
+            .credentials()
+            .await
+            .map_err(|p| ProviderError::new(SOURCE, self.config.credentials.describe(), p))?;
+        self.fetch(&credentials)
             .await
             .map_err(|p| ProviderError::new(SOURCE, self.describe(), p))
     }

@@ -1,7 +1,10 @@
 //! Azure Key Vault, Get Secret (REST `api-version=7.4`), with a token for the
-//! vault's resource from Microsoft Entra ID (client credentials) or, without
-//! a client secret, from the instance's managed identity (IMDS).
+//! vault's resource, found in `DefaultAzureCredential`'s order: Microsoft
+//! Entra ID with a client secret, else with a workload identity's federated
+//! token (AKS), else the instance's managed identity (IMDS).
 
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +14,7 @@ use url::Url;
 
 use crate::error::{Problem, ProviderError};
 use crate::http::{self, Answer, DEFAULT_TIMEOUT};
-use crate::vars::{http_url, join, Vars};
+use crate::vars::{http_url, join, refuse_plain_http, Vars};
 use crate::{PasswordSource, SecretProvider};
 
 const SOURCE: PasswordSource = PasswordSource::Azure;
@@ -20,6 +23,9 @@ const DEFAULT_IMDS: &str = "http://169.254.169.254";
 const DEFAULT_API_VERSION: &str = "7.4";
 const IMDS_API_VERSION: &str = "2018-02-01";
 const PUBLIC_RESOURCE: &str = "https://vault.azure.net";
+/// The instance metadata service: link-local and http only, by design.
+const IMDS_HOSTS: &[IpAddr] = &[IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254))];
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 #[derive(Debug, Clone)]
 pub enum AzureCredential {
@@ -28,6 +34,14 @@ pub enum AzureCredential {
         tenant_id: String,
         client_id: String,
         client_secret: SecretString,
+    },
+    /// A Kubernetes workload identity: the service account token that AKS
+    /// projects into `token_file` (and rotates, so it is read per request)
+    /// is exchanged for an Entra ID token of the federated app.
+    WorkloadIdentity {
+        tenant_id: String,
+        client_id: String,
+        token_file: PathBuf,
     },
     /// The VM's or container's identity; `client_id` picks a user-assigned one.
     ManagedIdentity { client_id: Option<String> },
@@ -50,10 +64,17 @@ pub struct AzureConfig {
 
 impl AzureConfig {
     /// `TATUM_KMS_AZURE_VAULTURL`, `TATUM_KMS_AZURE_SECRETNAME`, optional
-    /// `TATUM_KMS_AZURE_SECRETVERSION`; credentials from
-    /// `TATUM_KMS_AZURE_TENANT_ID`/`_CLIENT_ID`/`_CLIENT_SECRET`, each falling
-    /// back to the `AZURE_*` name, else the managed identity; optional
-    /// `TATUM_KMS_AZURE_AUTHORITY_URL`, `_IMDS_URL`, `_API_VERSION`.
+    /// `TATUM_KMS_AZURE_SECRETVERSION`. The credential, as
+    /// `DefaultAzureCredential` picks it: a client secret
+    /// (`TATUM_KMS_AZURE_TENANT_ID`/`_CLIENT_ID`/`_CLIENT_SECRET`, each
+    /// falling back to the `AZURE_*` name), else a workload identity
+    /// (`AZURE_FEDERATED_TOKEN_FILE` with the tenant and client ids), else
+    /// the managed identity. Optional `TATUM_KMS_AZURE_AUTHORITY_URL` (else
+    /// `AZURE_AUTHORITY_HOST`), `_IMDS_URL`, `_API_VERSION`.
+    ///
+    /// Plain http is refused except to loopback (and the metadata endpoint,
+    /// which is http only): a token or the password would cross the network
+    /// in clear.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
         let vars = Vars(&lookup);
         let read = || -> Result<Self, Problem> {
@@ -62,16 +83,26 @@ impl AzureConfig {
                 name: "TATUM_KMS_AZURE_VAULTURL",
                 reason,
             })?;
+            refuse_plain_http("TATUM_KMS_AZURE_VAULTURL", &vault_url, &[])?;
             let tenant = ["TATUM_KMS_AZURE_TENANT_ID", "AZURE_TENANT_ID"];
             let client = ["TATUM_KMS_AZURE_CLIENT_ID", "AZURE_CLIENT_ID"];
             let secret = ["TATUM_KMS_AZURE_CLIENT_SECRET", "AZURE_CLIENT_SECRET"];
-            let credential = match vars.secret(&secret) {
-                Some(client_secret) => AzureCredential::ClientSecret {
+            let token_file = [
+                "TATUM_KMS_AZURE_FEDERATED_TOKEN_FILE",
+                "AZURE_FEDERATED_TOKEN_FILE",
+            ];
+            let credential = match (vars.secret(&secret), vars.text(&token_file)) {
+                (Some(client_secret), _) => AzureCredential::ClientSecret {
                     tenant_id: vars.require_text(&tenant)?,
                     client_id: vars.require_text(&client)?,
                     client_secret,
                 },
-                None => AzureCredential::ManagedIdentity {
+                (None, Some(token_file)) => AzureCredential::WorkloadIdentity {
+                    tenant_id: vars.require_text(&tenant)?,
+                    client_id: vars.require_text(&client)?,
+                    token_file: PathBuf::from(token_file),
+                },
+                (None, None) => AzureCredential::ManagedIdentity {
                     client_id: vars.text(&client),
                 },
             };
@@ -83,8 +114,15 @@ impl AzureConfig {
                     .text(&["TATUM_KMS_AZURE_SECRETVERSION"])
                     .unwrap_or_default(),
                 credential,
-                authority_url: vars.url(&["TATUM_KMS_AZURE_AUTHORITY_URL"], DEFAULT_AUTHORITY)?,
-                imds_url: vars.url(&["TATUM_KMS_AZURE_IMDS_URL"], DEFAULT_IMDS)?,
+                authority_url: vars.url(
+                    &["TATUM_KMS_AZURE_AUTHORITY_URL", "AZURE_AUTHORITY_HOST"],
+                    DEFAULT_AUTHORITY,
+                )?,
+                imds_url: vars.url_allowing(
+                    &["TATUM_KMS_AZURE_IMDS_URL"],
+                    DEFAULT_IMDS,
+                    IMDS_HOSTS,
+                )?,
                 api_version: vars
                     .text(&["TATUM_KMS_AZURE_API_VERSION"])
                     .unwrap_or_else(|| DEFAULT_API_VERSION.to_string()),
@@ -125,9 +163,7 @@ fn resource_for(vault: &Url) -> String {
 
 pub struct AzureProvider {
     config: AzureConfig,
-    http: reqwest::Client,
-    /// The metadata endpoint is link-local: never through a proxy.
-    imds: reqwest::Client,
+    http: http::Clients,
 }
 
 #[derive(Deserialize)]
@@ -141,16 +177,27 @@ struct SecretBundle {
 }
 
 impl AzureProvider {
+    /// Refuses plain http to anything but loopback (and the metadata
+    /// endpoint), also for a config built by hand.
     pub fn new(config: AzureConfig) -> Result<Self, ProviderError> {
-        let build = |proxy| {
-            http::client(config.timeout, proxy)
-                .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))
-        };
-        Ok(Self {
-            http: build(true)?,
-            imds: build(false)?,
-            config,
-        })
+        let checks = [
+            ("TATUM_KMS_AZURE_VAULTURL", &config.vault_url, &[][..]),
+            (
+                "TATUM_KMS_AZURE_AUTHORITY_URL",
+                &config.authority_url,
+                &[][..],
+            ),
+            ("TATUM_KMS_AZURE_IMDS_URL", &config.imds_url, IMDS_HOSTS),
+        ];
+        for (name, url, link_local) in checks {
+            refuse_plain_http(name, url, link_local)
+                .map_err(|p| ProviderError::setting(SOURCE, p))?;
+        }
+        // The metadata endpoint is link-local: `Clients` sends plain http
+        // direct, never through a proxy.
+        let http = http::Clients::new(config.timeout)
+            .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))?;
+        Ok(Self { config, http })
     }
 
     fn token_asked(&self) -> String {
@@ -162,6 +209,16 @@ impl AzureProvider {
                 ..
             } => format!(
                 "token for client `{client_id}` of tenant `{tenant_id}` from {}",
+                c.authority_url
+            ),
+            AzureCredential::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                token_file,
+            } => format!(
+                "workload-identity token for client `{client_id}` of tenant `{tenant_id}` \
+                 (federated token file `{}`) from {}",
+                token_file.display(),
                 c.authority_url
             ),
             AzureCredential::ManagedIdentity { client_id } => format!(
@@ -191,8 +248,29 @@ impl AzureProvider {
                     ("client_secret", client_secret.expose_secret()),
                     ("scope", &scope),
                 ];
-                let answer = http::send(self.http.post(url).form(&form), c.timeout).await?;
-                (answer, Some(client_secret))
+                let request = self.http.for_url(&url).post(url).form(&form);
+                let answer = http::send(request, c.timeout).await?;
+                (answer, Some(client_secret.clone()))
+            }
+            AzureCredential::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                token_file,
+            } => {
+                let assertion =
+                    crate::files::read_token_file(token_file, "the federated token file").await?;
+                let url = join(&c.authority_url, &[tenant_id, "oauth2", "v2.0", "token"]);
+                let scope = format!("{}/.default", c.resource);
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", assertion.expose_secret()),
+                    ("scope", &scope),
+                ];
+                let request = self.http.for_url(&url).post(url).form(&form);
+                let answer = http::send(request, c.timeout).await?;
+                (answer, Some(assertion))
             }
             AzureCredential::ManagedIdentity { client_id } => {
                 let mut url = join(&c.imds_url, &["metadata", "identity", "oauth2", "token"]);
@@ -202,7 +280,7 @@ impl AzureProvider {
                 if let Some(id) = client_id {
                     url.query_pairs_mut().append_pair("client_id", id);
                 }
-                let request = self.imds.get(url).header("Metadata", "true");
+                let request = self.http.for_url(&url).get(url).header("Metadata", "true");
                 (http::send(request, c.timeout).await?, None)
             }
         };
@@ -235,7 +313,11 @@ impl AzureProvider {
         );
         url.query_pairs_mut()
             .append_pair("api-version", &c.api_version);
-        let request = self.http.get(url).bearer_auth(token.expose_secret());
+        let request = self
+            .http
+            .for_url(&url)
+            .get(url)
+            .bearer_auth(token.expose_secret());
         let answer: Answer = http::send(request, c.timeout).await?;
         if !answer.is_success() {
             let failure = answer.failure(&[token.expose_secret()]);

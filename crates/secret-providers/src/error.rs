@@ -57,6 +57,19 @@ pub enum Problem {
     EmptyValue,
     #[error("malformed answer: {0}")]
     Malformed(String),
+    /// The answer went past the cap; reading stopped there.
+    #[error("answer larger than {} KiB (HTTP {status}); not what the service sends, refused", .limit / 1024)]
+    TooLarge { status: u16, limit: usize },
+    /// A file named by a setting (a token file, the shared AWS config).
+    #[error("{what} `{}`: {reason}", .path.display())]
+    File {
+        what: String,
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    /// Nothing in the credential chain applies.
+    #[error("no credentials: {0}")]
+    NoCredentials(String),
 }
 
 fn missing(names: &[&str]) -> String {

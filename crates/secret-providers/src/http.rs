@@ -12,20 +12,30 @@ use crate::error::{HttpFailure, Problem};
 
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Enough for any answer a vault gives for one secret; a bigger one is not
-/// from the service asked.
-const MAX_BODY: usize = 1 << 20;
+/// Enough for any answer a vault, STS or a metadata endpoint gives; a bigger
+/// one is not from the service asked, and reading it whole would let a
+/// misbehaving server grow our memory without bound.
+pub(crate) const MAX_BODY: usize = 1 << 20;
 
 /// Server texts are quoted up to this many characters.
 const MAX_QUOTE: usize = 300;
 
 /// No redirects: a redirect would carry the credentials elsewhere.
-/// `use_proxy` is false for the link-local metadata endpoint, which a proxy
-/// cannot reach.
+/// `use_proxy` is false for the link-local metadata endpoints and loopback
+/// hosts, which a proxy cannot reach (and through which plain http would
+/// leave the machine).
 pub(crate) fn client(timeout: Duration, use_proxy: bool) -> Result<reqwest::Client, Problem> {
+    client_with(timeout, timeout.min(Duration::from_secs(5)), use_proxy)
+}
+
+pub(crate) fn client_with(
+    timeout: Duration,
+    connect_timeout: Duration,
+    use_proxy: bool,
+) -> Result<reqwest::Client, Problem> {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("tatum-kms-rs/", env!("CARGO_PKG_VERSION")));
     if !use_proxy {
@@ -58,6 +68,30 @@ fn describe(error: &reqwest::Error, timeout: Duration) -> String {
     match deepest {
         Some(cause) => format!("{what}: {cause}"),
         None => what.to_string(),
+    }
+}
+
+/// A proxied client for https and a direct one for plain http, which this
+/// crate only sends to loopback or to a link-local metadata endpoint.
+pub(crate) struct Clients {
+    proxied: reqwest::Client,
+    direct: reqwest::Client,
+}
+
+impl Clients {
+    pub fn new(timeout: Duration) -> Result<Self, Problem> {
+        Ok(Self {
+            proxied: client(timeout, true)?,
+            direct: client(timeout, false)?,
+        })
+    }
+
+    pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
+        if url.scheme() == "https" {
+            &self.proxied
+        } else {
+            &self.direct
+        }
     }
 }
 
@@ -111,18 +145,24 @@ pub(crate) async fn send(
         .map_err(|e| Problem::Transport(describe(&e, timeout)))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let expected = response.content_length().unwrap_or(0).min(MAX_BODY as u64) as usize;
-    let mut body = Zeroizing::new(Vec::with_capacity(expected));
+    let too_large = || Problem::TooLarge {
+        status,
+        limit: MAX_BODY,
+    };
+    // A declared length over the cap is refused before any of it is read.
+    let declared = response.content_length().unwrap_or(0);
+    if declared > MAX_BODY as u64 {
+        return Err(too_large());
+    }
+    let mut body = Zeroizing::new(Vec::with_capacity(declared as usize));
+    // Chunk by chunk, so an undeclared or lying length stops at the cap too.
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| Problem::Transport(describe(&e, timeout)))?
     {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(Problem::Malformed(format!(
-                "HTTP {status}, answer larger than {} KiB",
-                MAX_BODY / 1024
-            )));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -185,16 +225,7 @@ fn xml_error_fields(body: &str) -> (Option<String>, Option<String>) {
 }
 
 fn xml_element(body: &str, name: &str) -> Option<String> {
-    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = start + body[start..].find(&format!("</{name}>"))?;
-    Some(
-        body[start..end]
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+    crate::xml::element(body, name).and_then(|text| crate::xml::unescape(text).ok())
 }
 
 /// One line, bounded, credentials blanked.

@@ -9,20 +9,28 @@
 //! secret or the credentials.
 
 mod aws;
+mod aws_credentials;
+mod aws_profile;
 mod azure;
 mod error;
+mod files;
 mod http;
 mod local;
 pub mod sigv4;
 mod vars;
 mod vgs;
+mod xml;
 
 use std::fmt;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-pub use aws::{AwsConfig, AwsCredentials, AwsProvider};
+pub use aws::{AwsConfig, AwsProvider};
+pub use aws_credentials::{
+    AwsCredentialSource, AwsCredentials, ContainerAuthorization, ContainerEndpoint, WebIdentity,
+    ECS_CONTAINER_HOST,
+};
 pub use azure::{vault_url, AzureConfig, AzureCredential, AzureProvider};
 pub use error::{HttpFailure, Problem, ProviderError};
 pub use local::{

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::error::{Problem, ProviderError};
 use crate::http::{self, DEFAULT_TIMEOUT};
-use crate::vars::{join, Vars};
+use crate::vars::{join, refuse_plain_http, Vars};
 use crate::{PasswordSource, SecretProvider};
 
 pub const DEFAULT_VGS_BASE_URL: &str = "https://api.live.verygoodvault.com";
@@ -48,12 +48,16 @@ impl VgsConfig {
 
 pub struct VgsProvider {
     config: VgsConfig,
-    http: reqwest::Client,
+    http: http::Clients,
 }
 
 impl VgsProvider {
+    /// Refuses a plain-http base URL to anything but loopback, also for a
+    /// config built by hand.
     pub fn new(config: VgsConfig) -> Result<Self, ProviderError> {
-        let http = http::client(config.timeout, true)
+        refuse_plain_http("TATUM_KMS_VGS_BASE_URL", &config.base_url, &[])
+            .map_err(|p| ProviderError::setting(SOURCE, p))?;
+        let http = http::Clients::new(config.timeout)
             .map_err(|p| ProviderError::new(SOURCE, "HTTP client", p))?;
         Ok(Self { config, http })
     }
@@ -63,6 +67,7 @@ impl VgsProvider {
         let url = join(&c.base_url, &["aliases", &c.alias]);
         let request = self
             .http
+            .for_url(&url)
             .get(url)
             .basic_auth(c.username.expose_secret(), Some(c.password.expose_secret()));
         let answer = http::send(request, c.timeout).await?;

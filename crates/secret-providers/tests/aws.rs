@@ -158,10 +158,11 @@ fn settings_and_their_fallbacks() {
         config.endpoint.as_str(),
         "https://secretsmanager.eu-north-1.amazonaws.com/"
     );
-    assert_eq!(config.credentials.access_key_id, "AKIAOURS");
-    assert_eq!(config.credentials.secret_access_key.expose_secret(), "ours");
+    let credentials = config.credentials.static_credentials().unwrap();
+    assert_eq!(credentials.access_key_id, "AKIAOURS");
+    assert_eq!(credentials.secret_access_key.expose_secret(), "ours");
     // The standard session token belongs to the standard key, not to ours.
-    assert!(config.credentials.session_token.is_none());
+    assert!(credentials.session_token.is_none());
     assert!(!format!("{config:?}").contains("ours\""));
 
     let config = with(&[
@@ -175,21 +176,27 @@ fn settings_and_their_fallbacks() {
         config.endpoint.as_str(),
         "https://secretsmanager.cn-north-1.amazonaws.com.cn/"
     );
-    assert_eq!(config.credentials.access_key_id, "ASIATHEIRS");
+    let credentials = config.credentials.static_credentials().unwrap();
+    assert_eq!(credentials.access_key_id, "ASIATHEIRS");
     assert_eq!(
-        config.credentials.session_token.unwrap().expose_secret(),
+        credentials.session_token.as_ref().unwrap().expose_secret(),
         "their-token"
     );
 
     let error = |extra: &[(&str, &str)]| with(extra).unwrap_err().to_string();
     assert_eq!(
         error(&[("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_SECRET_ACCESS_KEY", "s")]),
-        "AWS Secrets Manager: settings: none of TATUM_KMS_AWS_REGION, AWS_REGION, AWS_DEFAULT_REGION is set"
+        "AWS Secrets Manager: settings: none of TATUM_KMS_AWS_REGION, AWS_REGION, AWS_DEFAULT_REGION, \
+         a profile's `region` is set"
     );
-    assert_eq!(
-        error(&[("AWS_REGION", "eu-west-1")]),
-        "AWS Secrets Manager: settings: none of TATUM_KMS_AWS_ACCESS_KEY_ID, AWS_ACCESS_KEY_ID is set"
-    );
+    // No HOME in the lookup, so no shared files; the metadata is off.
+    assert!(error(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true")
+    ])
+    .starts_with(
+        "AWS Secrets Manager: settings: no credentials: none of TATUM_KMS_AWS_ACCESS_KEY_ID, AWS_ACCESS_KEY_ID"
+    ));
     assert_eq!(
         error(&[
             ("AWS_REGION", "eu-west-1"),
@@ -203,7 +210,7 @@ fn settings_and_their_fallbacks() {
         ("AWS_ACCESS_KEY_ID", "AKIA"),
         ("AWS_SECRET_ACCESS_KEY", "s"),
     ])
-    .starts_with("AWS Secrets Manager: settings: TATUM_KMS_AWS_REGION is invalid"));
+    .starts_with("AWS Secrets Manager: settings: AWS_REGION is invalid"));
 
     let err = AwsConfig::from_lookup(lookup(&[
         ("AWS_REGION", "eu-west-1"),

@@ -124,7 +124,12 @@ async fn against_moto() {
         ("TATUM_KMS_AWS_SECRET_KEY", "password"),
         ("TATUM_KMS_AWS_ENDPOINT_URL", &moto.endpoint),
     ]);
-    assert!(temporary.credentials.session_token.is_some());
+    assert!(temporary
+        .credentials
+        .static_credentials()
+        .unwrap()
+        .session_token
+        .is_some());
     assert_eq!(fetch(temporary).await.unwrap().expose_secret(), PASSWORD);
 
     let wrong_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYwrongKEY";
