@@ -168,9 +168,10 @@ impl Context {
 fn provider_error(e: ProviderError) -> CliError {
     let message = e.to_string();
     match e.problem {
-        Problem::MissingSetting(_) | Problem::InvalidSetting { .. } | Problem::NoTerminal(_) => {
-            CliError::usage(message)
-        }
+        Problem::MissingSetting(_)
+        | Problem::InvalidSetting { .. }
+        | Problem::NoTerminal(_)
+        | Problem::NoCredentials { .. } => CliError::usage(message),
         _ => CliError::failure(message),
     }
 }
