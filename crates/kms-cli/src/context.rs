@@ -154,13 +154,33 @@ impl Context {
         let password = self.password()?;
         let path = self.store_path();
         let vault = Vault::open(&path, &password, self.kdf_params()?)?;
-        if !vault.file_exists() && password.expose_secret().is_empty() {
-            return Err(CliError::usage(format!(
-                "refusing to create a wallet store with an empty password; set {PASSWORD_VAR}"
-            )));
+        if !vault.file_exists() {
+            check_new_password(&password)?;
         }
         Ok(vault)
     }
+}
+
+/// Shorter than this, a new password gets a warning: a stolen wallet.dat
+/// is then within reach of a guessing attack despite the KDF.
+const SHORT_PASSWORD: usize = 12;
+
+/// A password a new store (or `changepassword`) is about to be sealed with:
+/// empty or blank is refused; short is allowed, with a warning (the
+/// original's own tests and users' scripts use `test`).
+pub(crate) fn check_new_password(password: &SecretString) -> Result<(), CliError> {
+    let text = password.expose_secret();
+    if text.trim().is_empty() {
+        return Err(CliError::usage(format!(
+            "refusing an empty or blank password for the wallet store; set {PASSWORD_VAR}"
+        )));
+    }
+    if text.chars().count() < SHORT_PASSWORD {
+        eprintln!(
+            "Warning: the wallet store password is shorter than {SHORT_PASSWORD} characters: anyone who copies wallet.dat can try to guess it offline. Prefer a long passphrase (changepassword)."
+        );
+    }
+    Ok(())
 }
 
 /// Missing or invalid settings and no terminal are usage errors (exit 2);

@@ -595,3 +595,52 @@ fn a_closed_stdout_ends_the_command_quietly() {
         assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A new store's password: blank is refused, short is warned about (not
+/// refused: the original's own tests use `test`), long is quiet.
+#[test]
+fn new_passwords_are_checked_before_a_store_is_sealed_with_them() {
+    let home = Home::new();
+    let blank = home
+        .cmd("   ")
+        .args(["generatemanagedwallet", "BTC"])
+        .output()
+        .unwrap();
+    assert_eq!(blank.status.code(), Some(2), "{}", stderr(&blank));
+    assert!(stderr(&blank).contains("empty or blank password"));
+    assert!(!home.store().exists(), "nothing was stored");
+
+    let short = home
+        .cmd("test")
+        .args(["generatemanagedwallet", "BTC"])
+        .output()
+        .unwrap();
+    assert!(short.status.success(), "{}", stderr(&short));
+    assert!(
+        stderr(&short).contains("shorter than 12 characters"),
+        "{}",
+        stderr(&short)
+    );
+    assert!(
+        !stderr(&short).contains("test"),
+        "the password is never shown"
+    );
+
+    let other = Home::new();
+    let long = other
+        .cmd("correct horse battery staple")
+        .args(["generatemanagedwallet", "BTC"])
+        .output()
+        .unwrap();
+    assert!(long.status.success(), "{}", stderr(&long));
+    assert!(!stderr(&long).contains("Warning"), "{}", stderr(&long));
+
+    // changepassword: the same rules for the new one.
+    let refused = other
+        .cmd("correct horse battery staple")
+        .env("TATUM_KMS_NEW_PASSWORD", " ")
+        .arg("changepassword")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}

@@ -122,7 +122,7 @@ async fn a_wrong_key_is_reported_as_such_and_never_shown() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ApiError::Status { status: 403, .. }),
+        matches!(err, ApiError::Unauthorized { status: 403, .. }),
         "{err:?}"
     );
     let err = err.to_string();

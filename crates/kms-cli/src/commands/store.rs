@@ -51,11 +51,7 @@ pub(super) fn change_password(ctx: &Context) -> Result<(), CliError> {
             }
         }
     };
-    if new.expose_secret().is_empty() {
-        return Err(CliError::usage(
-            "refusing an empty password; nothing changed",
-        ));
-    }
+    crate::context::check_new_password(&new)?;
     vault.change_password(&new, ctx.kdf_params()?)?;
     eprintln!("Password changed.");
     Ok(())
