@@ -2,12 +2,13 @@
 //! blockhash, parse the stored key, sign, encode the wire transaction)
 //! beside the raw primitive: one ed25519-dalek signature of the same message.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use ed25519_dalek::Signer as _;
 use kms_chain_signers::{signer, Prepared, SignInput};
 use kms_core::{Chain, PendingTransaction};
 use secrecy::SecretString;
 use serde_json::json;
+use std::hint::black_box;
 
 fn benches(c: &mut Criterion) {
     let file = kms_test_support::load_vectors("signing.json");
