@@ -16,14 +16,14 @@ pub const TPUB: [u8; 4] = [0x04, 0x35, 0x87, 0xcf];
 
 /// The process's libsecp256k1 context, blinded with a random seed from the
 /// OS: side-channel hardening of signing and key generation (what the
-/// `rand-std` feature did inside `Secp256k1::new`, without its `rand` copy).
+/// `rand-std` feature did inside `Secp256k1::new` with `rand`'s thread RNG).
 /// The blinding never changes a result: signatures stay RFC 6979.
 pub fn secp() -> &'static Secp256k1<All> {
     static CTX: OnceLock<Secp256k1<All>> = OnceLock::new();
     CTX.get_or_init(|| {
         let mut ctx = Secp256k1::new();
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, seed.as_mut());
+        getrandom::fill(seed.as_mut()).expect("the operating system's random source failed");
         ctx.seeded_randomize(&seed);
         ctx
     })
