@@ -170,7 +170,9 @@ impl Approver for HttpApprover {
             let timestamp = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let nonce = hex::encode(rand::random::<[u8; 16]>());
+            let mut nonce = [0u8; 16];
+            getrandom::fill(&mut nonce).expect("the operating system's random source failed");
+            let nonce = hex::encode(nonce);
             let signature =
                 signing::request_signature(secret, method, &target, timestamp, &nonce, &body);
             (timestamp, nonce, signature)

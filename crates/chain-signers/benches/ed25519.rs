@@ -2,13 +2,14 @@
 //! blockhash, parse the stored key, sign, encode the wire transaction)
 //! beside the raw primitive: one ed25519-dalek signature of the same message.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use ed25519_dalek::Signer as _;
 use kms_chain_signers::{signer, Prepared, SignInput};
 use kms_core::Chain;
 use kms_core::Network;
 use secrecy::SecretString;
 use serde_json::json;
+use std::hint::black_box;
 
 fn benches(c: &mut Criterion) {
     let v = kms_test_support::vectors::signing_vector("sol-mainnet-transfer");

@@ -7,12 +7,13 @@
 use bitcoin::bip32::{ChildNumber, DerivationPath, Xpriv};
 use bitcoin::secp256k1::Secp256k1;
 use bitcoin::NetworkKind;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use k256::ecdsa::SigningKey;
 use kms_chain_signers::{signer, Mnemonic, OfflineApi, SignInput};
 use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use serde_json::json;
+use std::hint::black_box;
 
 const MNEMONIC: &str = "evidence attack report captain near hawk project victory common village grass hungry wrestle begin typical torch that slow clown spend dentist tilt rib spray";
 

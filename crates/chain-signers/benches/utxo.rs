@@ -7,11 +7,12 @@
 use bitcoin::bip32::{ChildNumber, Xpriv};
 use bitcoin::secp256k1::{Message, Secp256k1};
 use bitcoin::NetworkKind;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput};
 use kms_core::Network;
 use kms_core::{Chain, PendingTransaction};
 use serde_json::json;
+use std::hint::black_box;
 
 const MNEMONIC: &str = "evidence attack report captain near hawk project victory common village grass hungry wrestle begin typical torch that slow clown spend dentist tilt rib spray";
 

@@ -23,7 +23,7 @@ impl Mnemonic {
     /// A fresh 24-word mnemonic (256 bits), as the original's `generateMnemonic(256)`.
     pub fn generate() -> Self {
         let mut entropy = Zeroizing::new([0u8; 32]);
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
+        getrandom::fill(entropy.as_mut()).expect("the operating system's random source failed");
         let inner = bip39::Mnemonic::from_entropy(entropy.as_ref())
             .expect("32 bytes is a valid entropy length");
         Self::from_inner(inner)

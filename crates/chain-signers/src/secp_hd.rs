@@ -14,9 +14,19 @@ use crate::{Mnemonic, SignerError, MAX_INDEX};
 pub(crate) const XPUB: [u8; 4] = [0x04, 0x88, 0xb2, 0x1e];
 pub(crate) const TPUB: [u8; 4] = [0x04, 0x35, 0x87, 0xcf];
 
+/// The process's libsecp256k1 context, blinded with a random seed from the
+/// OS: side-channel hardening of signing and key generation (what the
+/// `rand-std` feature did inside `Secp256k1::new` with `rand`'s thread RNG).
+/// The blinding never changes a result: signatures stay RFC 6979.
 pub(crate) fn secp() -> &'static Secp256k1<All> {
     static CTX: OnceLock<Secp256k1<All>> = OnceLock::new();
-    CTX.get_or_init(Secp256k1::new)
+    CTX.get_or_init(|| {
+        let mut ctx = Secp256k1::new();
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).expect("the operating system's random source failed");
+        ctx.seeded_randomize(&seed);
+        ctx
+    })
 }
 
 /// `m/44'/coin'/0'/0`, the account/change node the original derives from.

@@ -6,7 +6,7 @@
 //! UTF-8 or the JSON comes out wrong. This module reads and writes that format
 //! and nothing else.
 
-use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -88,7 +88,7 @@ pub fn decrypt(content: &[u8], password: &[u8]) -> Result<Zeroizing<String>, Leg
     let mut buf = Zeroizing::new(raw[offset..].to_vec());
     let len = Decryptor::new_from_slices(&kv[..32], &kv[32..])
         .map_err(|_| LegacyError::WrongPassword)?
-        .decrypt_padded_mut::<Pkcs7>(&mut buf)
+        .decrypt_padded::<Pkcs7>(&mut buf)
         .map_err(|_| LegacyError::WrongPassword)?
         .len();
     buf.truncate(len);
@@ -109,7 +109,7 @@ pub fn encrypt(plaintext: &[u8], password: &[u8], salt: [u8; 8]) -> String {
     out.extend_from_slice(&salt);
     let ct = Encryptor::new_from_slices(&kv[..32], &kv[32..])
         .expect("fixed key and iv sizes")
-        .encrypt_padded_vec_mut::<Pkcs7>(plaintext);
+        .encrypt_padded_vec::<Pkcs7>(plaintext);
     out.extend_from_slice(&ct);
     STANDARD.encode(out)
 }

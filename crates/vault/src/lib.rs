@@ -383,7 +383,7 @@ impl Vault {
             },
         };
         // A new nonce for every encryption under the same key.
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut header.nonce);
+        getrandom::fill(&mut header.nonce).expect("the operating system's random source failed");
         let plaintext = Zeroizing::new(serde_json::to_vec(&wallets.0).expect("wallets serialize"));
         let sealed = format::seal(&header, &key, &plaintext)?;
 
@@ -410,7 +410,7 @@ fn fresh_header(kdf: KdfParams) -> Header {
         salt: [0; format::SALT_LEN],
         nonce: [0; format::NONCE_LEN],
     };
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut header.salt);
+    getrandom::fill(&mut header.salt).expect("the operating system's random source failed");
     header
 }
 

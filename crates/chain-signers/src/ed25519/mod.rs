@@ -84,7 +84,7 @@ impl Slip10Node {
 /// Random 32 bytes for a new single-key wallet.
 pub(crate) fn random_seed() -> Zeroizing<[u8; 32]> {
     let mut seed = Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, seed.as_mut());
+    getrandom::fill(seed.as_mut()).expect("the operating system's random source failed");
     seed
 }
 

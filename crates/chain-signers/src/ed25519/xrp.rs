@@ -119,7 +119,7 @@ impl Signer for Xrp {
         _mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError> {
         let mut entropy = Zeroizing::new([0u8; 16]);
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, entropy.as_mut());
+        getrandom::fill(entropy.as_mut()).expect("the operating system's random source failed");
         let mut raw = Zeroizing::new(ED25519_SEED_PREFIX.to_vec());
         raw.extend_from_slice(entropy.as_ref());
         let secret = Zeroizing::new(base58check(&raw));

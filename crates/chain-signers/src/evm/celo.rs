@@ -5,10 +5,10 @@
 
 use alloy_primitives::{keccak256, Address, Bytes, U256};
 use alloy_rlp::{Encodable, Header};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
+use k256::ecdsa::SigningKey;
 use kms_core::Chain;
 
+use super::tx::sign_hash;
 use crate::SignerError;
 
 fn rlp_list(items: &[&dyn Encodable]) -> Vec<u8> {
@@ -27,7 +27,7 @@ fn rlp_list(items: &[&dyn Encodable]) -> Vec<u8> {
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_legacy(
-    signer: &PrivateKeySigner,
+    signer: &SigningKey,
     chain_id: u64,
     nonce: u64,
     gas_price: u128,
@@ -44,9 +44,7 @@ pub(crate) fn sign_legacy(
         &nonce, &gas_price, &gas, &empty, &empty, &zero, &to_item, &value, data, &chain_id, &zero,
         &zero,
     ]);
-    let sig = signer
-        .sign_hash_sync(&keccak256(&unsigned))
-        .map_err(|e| SignerError::key(Chain::CELO, e.to_string()))?;
+    let sig = sign_hash(Chain::CELO, signer, &keccak256(&unsigned))?;
     let v = chain_id * 2 + 35 + u64::from(sig.v());
     Ok(rlp_list(&[
         &nonce,

@@ -5,10 +5,9 @@
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
-use alloy_signer_local::PrivateKeySigner;
+use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
 use async_trait::async_trait;
+use k256::ecdsa::SigningKey;
 use kms_core::api::rpc_result;
 use kms_core::{ApiRequest, Chain, ChainApi, Service};
 use secrecy::ExposeSecret;
@@ -172,10 +171,9 @@ impl Fields {
     }
 }
 
-pub(crate) fn signer_of(
-    chain: Chain,
-    input: &SignInput<'_>,
-) -> Result<PrivateKeySigner, SignerError> {
+/// The sender's secp256k1 key, from its hex text (`SigningKey` zeroizes its
+/// scalar on drop).
+pub(crate) fn signer_of(chain: Chain, input: &SignInput<'_>) -> Result<SigningKey, SignerError> {
     let key = input.keys.first().ok_or_else(|| SignerError::MissingKey {
         chain,
         reason: "no private key was resolved for this transaction".into(),
@@ -185,8 +183,22 @@ pub(crate) fn signer_of(
     let bytes = zeroize::Zeroizing::new(
         hex::decode(hex_part.as_str()).map_err(|_| SignerError::key(chain, "not hexadecimal"))?,
     );
-    PrivateKeySigner::from_slice(&bytes)
-        .map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))
+    SigningKey::from_slice(&bytes).map_err(|_| SignerError::key(chain, "not a valid secp256k1 key"))
+}
+
+/// Ethereum's recoverable ECDSA over a 32-byte hash: RFC 6979 nonce, low `s`,
+/// and the y parity of `R`. This is exactly what alloy's `PrivateKeySigner`
+/// does (`sign_prehash_recoverable`, then the same conversion), without the
+/// signer crates it would pull in for this one call.
+pub(crate) fn sign_hash(
+    chain: Chain,
+    key: &SigningKey,
+    hash: &B256,
+) -> Result<Signature, SignerError> {
+    let recoverable = key
+        .sign_prehash_recoverable(hash.as_slice())
+        .map_err(|e| SignerError::key(chain, e.to_string()))?;
+    Ok(Signature::from(recoverable))
 }
 
 fn hex_quantity(v: impl Into<U256>) -> String {
@@ -222,7 +234,7 @@ impl TxSigning for EvmSigning {
     ) -> Result<Prepared, SignerError> {
         let chain = self.chain;
         let (_, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
-        let address = signer_of(chain, input)?.address();
+        let address = Address::from_private_key(&signer_of(chain, input)?);
         let mut out = Map::new();
 
         if f.nonce.is_none() {
@@ -348,9 +360,7 @@ impl TxSigning for EvmSigning {
                 access_list: Default::default(),
                 input: f.data.clone(),
             };
-            let sig = signer
-                .sign_hash_sync(&tx.signature_hash())
-                .map_err(|e| SignerError::key(chain, e.to_string()))?;
+            let sig = sign_hash(chain, &signer, &tx.signature_hash())?;
             tx.into_signed(sig).encoded_2718()
         } else {
             let gas_price = match fetched("gasPrice") {
@@ -374,9 +384,7 @@ impl TxSigning for EvmSigning {
                     value: f.value,
                     input: f.data.clone(),
                 };
-                let sig = signer
-                    .sign_hash_sync(&tx.signature_hash())
-                    .map_err(|e| SignerError::key(chain, e.to_string()))?;
+                let sig = sign_hash(chain, &signer, &tx.signature_hash())?;
                 tx.into_signed(sig).encoded_2718()
             }
         };
