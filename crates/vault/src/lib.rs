@@ -39,6 +39,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use format::{DerivedKey, Header};
+#[cfg(not(fuzzing))]
 use json::parse_wallets;
 
 /// The wallets of a store, signatureId → wallet, in file order. No `Debug`:
