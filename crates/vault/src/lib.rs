@@ -264,7 +264,12 @@ pub enum VaultError {
     BadKdfParams(String),
     /// KDF parameters within range but above what this release writes and
     /// above the configured cost; see [`OpenOptions`].
-    #[error("wallet.dat asks for Argon2id m={memory_kib} KiB, t={iterations}, p={parallelism}, more than this tatum-kms writes (m=262144 KiB, t=3, p=2) or is configured for; it was re-keyed with a higher cost (TATUM_KMS_KDF_MEMORY_MIB) or its header was edited. Not run without an explicit opt-in (or TATUM_KMS_KDF_MEMORY_MIB set as high)")]
+    #[error(
+        "wallet.dat asks for Argon2id m={memory_kib} KiB, t={iterations}, p={parallelism}, more than this tatum-kms writes (m={} KiB, t={}, p={}) or is configured for; it was re-keyed with a higher cost (TATUM_KMS_KDF_MEMORY_MIB) or its header was edited. Not run without an explicit opt-in (or TATUM_KMS_KDF_MEMORY_MIB set as high)",
+        KdfParams::default().memory_kib,
+        KdfParams::default().iterations,
+        KdfParams::default().parallelism
+    )]
     KdfCostAboveDefault {
         /// The header's memory, KiB.
         memory_kib: u32,

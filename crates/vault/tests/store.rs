@@ -576,6 +576,11 @@ fn a_costly_kdf_in_the_header_needs_an_opt_in() {
         ),
         "{err}"
     );
+    assert!(
+        err.to_string()
+            .contains("more than this tatum-kms writes (m=262144 KiB, t=3, p=2)"),
+        "{err}"
+    );
 
     // One parameter above the default is enough to ask; with the opt-in the
     // KDF runs (t = 4 at 64 MiB: cheap), and the edited header fails the tag.
