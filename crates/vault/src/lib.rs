@@ -137,7 +137,7 @@ impl KdfParams {
     }
 
     /// Each parameter the larger of the two.
-    fn max(self, other: KdfParams) -> KdfParams {
+    fn max_each(self, other: KdfParams) -> KdfParams {
         KdfParams {
             memory_kib: self.memory_kib.max(other.memory_kib),
             iterations: self.iterations.max(other.iterations),
@@ -151,7 +151,7 @@ impl KdfParams {
 /// An existing v2 file's header names the KDF cost to run before anything
 /// can be checked; a tampered header could ask for 4 GiB and t = 10 (a
 /// minute of CPU and gigabytes of memory, then a failure). So a file whose
-/// cost exceeds, in any parameter, both this version's default
+/// cost exceeds, in any parameter, the larger of this version's default
 /// ([`KdfParams::default`]) and `create_with` is refused with
 /// [`VaultError::KdfCostAboveDefault`] before the KDF runs, unless
 /// [`allow_costly_kdf`](OpenOptions::allow_costly_kdf) is set. `create_with`
@@ -185,7 +185,7 @@ impl OpenOptions {
 
     /// The highest cost a file may ask for without the opt-in; `None` with it.
     fn kdf_ceiling(&self) -> Option<KdfParams> {
-        (!self.allow_costly_kdf).then(|| KdfParams::default().max(self.create_with))
+        (!self.allow_costly_kdf).then(|| KdfParams::default().max_each(self.create_with))
     }
 }
 
