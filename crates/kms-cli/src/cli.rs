@@ -62,6 +62,11 @@ pub(crate) struct Global {
     /// Take the password from AWS Secrets Manager.
     #[arg(long, global = true)]
     pub(crate) aws: bool,
+    /// Open a wallet.dat whose key-derivation cost is above what this
+    /// version writes (a header can be tampered with to make opening it
+    /// take minutes and gigabytes).
+    #[arg(long = "allow-costly-kdf", alias = "allowCostlyKdf", global = true)]
+    pub(crate) allow_costly_kdf: bool,
 }
 
 #[derive(Subcommand, Debug)]

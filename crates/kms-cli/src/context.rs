@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use kms_core::Network;
 use kms_secret_providers::{provider_from_lookup, PasswordSource, Problem, ProviderError};
 use kms_tatum_client::{ClientConfig, TatumClient};
-use kms_vault::{KdfParams, Vault};
+use kms_vault::{KdfParams, OpenOptions, Vault};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::Global;
@@ -140,24 +140,39 @@ impl Context {
             .map_err(provider_error)
     }
 
+    /// Opens the store with `password`; a cost above the default needs
+    /// `--allow-costly-kdf` (or the `TATUM_KMS_KDF_MEMORY_MIB` it was re-keyed with).
+    pub(crate) fn unlock(&self, password: &SecretString) -> Result<Vault, CliError> {
+        let options =
+            OpenOptions::new(self.kdf_params()?).allow_costly_kdf(self.global.allow_costly_kdf);
+        Ok(Vault::open_with(&self.store_path(), password, options)?)
+    }
+
     /// Opens the store to read it (a missing file is an empty store).
     pub(crate) fn open_vault(&self) -> Result<Vault, CliError> {
         let password = self.password()?;
         let path = self.store_path();
         tracing::debug!(path = %path.display(), "opening the wallet store");
-        Ok(Vault::open(&path, &password, self.kdf_params()?)?)
+        self.unlock(&password)
     }
 
     /// Opens the store to add to it; refuses to create a new one under an
     /// empty password.
     pub(crate) fn open_vault_for_writing(&self) -> Result<Vault, CliError> {
         let password = self.password()?;
-        let path = self.store_path();
-        let vault = Vault::open(&path, &password, self.kdf_params()?)?;
+        let vault = self.unlock(&password)?;
         if !vault.file_exists() {
             check_new_password(&password)?;
         }
         Ok(vault)
+    }
+}
+
+/// Says what a write changed beside the wallets (a mode tightened to
+/// 0600, a group that could not be kept).
+pub(crate) fn report_vault_warnings(vault: &mut Vault) {
+    for warning in vault.take_warnings() {
+        tracing::warn!("{warning}");
     }
 }
 

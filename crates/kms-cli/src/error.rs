@@ -70,6 +70,9 @@ impl From<VaultError> for CliError {
     fn from(e: VaultError) -> Self {
         match e {
             VaultError::WrongPassword => CliError::usage(format!("{e}.")),
+            VaultError::KdfCostAboveDefault { .. } => CliError::usage(format!(
+                "{e}; if you raised the cost yourself, pass --allow-costly-kdf"
+            )),
             other => CliError::failure(other.to_string()),
         }
     }

@@ -3,18 +3,25 @@
 //! base64( "Salted__" ‖ salt[8] ‖ AES-256-CBC-PKCS7(plaintext) ), key ‖ iv =
 //! OpenSSL `EVP_BytesToKey(MD5, 1 iteration, password, salt)`. No
 //! authentication: a wrong password is noticed only because the padding, the
-//! UTF-8 or the JSON comes out wrong. This module reads and writes that format
-//! and nothing else.
+//! UTF-8 or the JSON comes out wrong. This module reads that format (and, for
+//! tests and fuzzing only, writes it) and nothing else.
+//!
+//! Crate-internal; public only in fuzzing builds (`--cfg fuzzing`), for the
+//! fuzz targets.
 
-use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+#[cfg(any(test, fuzzing))]
+use aes::cipher::BlockModeEncrypt;
+use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, KeyIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
+/// The first 8 bytes of the decoded file (OpenSSL's salted format).
 pub const MAGIC: &[u8; 8] = b"Salted__";
 
 type Decryptor = cbc::Decryptor<aes::Aes256>;
+#[cfg(any(test, fuzzing))]
 type Encryptor = cbc::Encryptor<aes::Aes256>;
 
 /// Why a legacy file did not decrypt.
@@ -100,8 +107,9 @@ pub fn decrypt(content: &[u8], password: &[u8]) -> Result<Zeroizing<String>, Leg
     Ok(Zeroizing::new(text))
 }
 
-/// Encrypts as crypto-js does (kept for tests and for writing fixtures; the
-/// store itself never writes the legacy format).
+/// Encrypts as crypto-js does. Only for tests and the fuzz target's round
+/// trip: the store itself never writes the legacy format.
+#[cfg(any(test, fuzzing))]
 pub fn encrypt(plaintext: &[u8], password: &[u8], salt: [u8; 8]) -> String {
     let kv = key_iv(password, &salt);
     let mut out = Vec::with_capacity(16 + plaintext.len() + 16);
@@ -134,5 +142,31 @@ mod tests {
             decrypt(b"not a wallet file", b"x"),
             Err(LegacyError::NotLegacy)
         );
+    }
+
+    #[test]
+    fn our_encryption_reproduces_every_vector_file() {
+        // With the vector's salt, crypto-js's output byte for byte: the reader
+        // and the writer agree on the whole format, not only on round trips.
+        let vectors = kms_test_support::load_vectors("legacy_walletdat.json");
+        for v in vectors["vectors"].as_array().unwrap() {
+            let salt: [u8; 8] = hex::decode(v["saltHex"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            let plaintext = v["plaintext"].as_str().unwrap();
+            let password = v["password"].as_str().unwrap().as_bytes();
+            let file = v["walletDat"].as_str().unwrap();
+            assert_eq!(
+                encrypt(plaintext.as_bytes(), password, salt),
+                file,
+                "{}",
+                v["name"]
+            );
+            assert_eq!(
+                decrypt(file.as_bytes(), password).unwrap().as_str(),
+                plaintext
+            );
+        }
     }
 }

@@ -1,15 +1,35 @@
 //! The wallet store, `wallet.dat`.
 //!
-//! Opens the original tatum-kms file ([`legacy`]) and our authenticated v2
-//! format ([`format`]); writes only v2, atomically, under a lock, backing up
-//! a legacy file before its first replacement. The password is turned into a
-//! key once per [`Vault`]; every later read and write reuses it, so a daemon
-//! can pick up wallets the CLI added without rerunning the slow KDF.
+//! Opens the original tatum-kms file (the legacy OpenSSL format) and our
+//! authenticated v2 format (docs/wallet-format.md); writes only v2,
+//! atomically, under a lock, backing up a legacy file before its first
+//! replacement. The password is turned into a key once per [`Vault`]; every
+//! later read and write reuses it, so a daemon can pick up wallets the CLI
+//! added without rerunning the slow KDF.
+//!
+//! A path through a symlink reads, locks and rewrites the file the link
+//! points at; the link stays a link. A rewrite keeps the replaced file's
+//! owner and (if private) its mode; see [`Vault::update`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+// The format modules are internals: the fuzz targets (built with
+// `--cfg fuzzing`, by cargo-fuzz and by `cargo xtask fuzz --quick`) reach
+// them; nothing else outside this crate does.
+#[cfg(fuzzing)]
 pub mod format;
+#[cfg(not(fuzzing))]
+mod format;
+#[cfg(fuzzing)]
 pub mod legacy;
+#[cfg(not(fuzzing))]
+mod legacy;
 
 mod file;
+mod json;
+
+#[cfg(fuzzing)]
+pub use json::parse_wallets;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +39,8 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use format::{DerivedKey, Header};
+#[cfg(not(fuzzing))]
+use json::parse_wallets;
 
 /// The wallets of a store, signatureId → wallet, in file order. No `Debug`:
 /// the values are mnemonics and keys.
@@ -41,14 +63,17 @@ impl Wallets {
         self.0.shift_remove(id)
     }
 
+    /// The wallet stored under signatureId `id`.
     pub fn get(&self, id: &str) -> Option<&WalletEntry> {
         self.0.get(id)
     }
 
+    /// How many wallets the store holds.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the store holds no wallet.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -57,11 +82,15 @@ impl Wallets {
 /// Argon2id cost of a v2 file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
+    /// Memory, in KiB.
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub iterations: u32,
+    /// Lanes (threads).
     pub parallelism: u32,
 }
 
+/// What this version writes: m = 256 MiB, t = 3, p = 2.
 impl Default for KdfParams {
     fn default() -> Self {
         Self {
@@ -73,10 +102,15 @@ impl Default for KdfParams {
 }
 
 impl KdfParams {
+    /// The least memory accepted (64 MiB): less would make a stolen file cheap to guess.
     pub const MIN_MEMORY_KIB: u32 = 64 * 1024;
+    /// The most memory accepted, even with an opt-in (4 GiB).
     pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    /// The fewest passes accepted.
     pub const MIN_ITERATIONS: u32 = 3;
+    /// The most passes accepted, even with an opt-in.
     pub const MAX_ITERATIONS: u32 = 10;
+    /// The most lanes accepted.
     pub const MAX_PARALLELISM: u32 = 16;
 
     /// Refuses costs that are too cheap to protect a stolen file, or so
@@ -94,6 +128,71 @@ impl KdfParams {
             )))
         }
     }
+
+    /// Whether any of `self`'s parameters exceeds `ceiling`'s.
+    fn exceeds(&self, ceiling: &KdfParams) -> bool {
+        self.memory_kib > ceiling.memory_kib
+            || self.iterations > ceiling.iterations
+            || self.parallelism > ceiling.parallelism
+    }
+
+    /// Each parameter the larger of the two.
+    fn max_each(self, other: KdfParams) -> KdfParams {
+        KdfParams {
+            memory_kib: self.memory_kib.max(other.memory_kib),
+            iterations: self.iterations.max(other.iterations),
+            parallelism: self.parallelism.max(other.parallelism),
+        }
+    }
+}
+
+/// How [`Vault::open_with`] opens a store.
+///
+/// An existing v2 file's header names the KDF cost to run before anything
+/// can be checked; a tampered header could ask for 4 GiB and t = 10 (a
+/// minute of CPU and gigabytes of memory, then a failure). So a file whose
+/// cost exceeds, in any parameter, the larger of this version's default
+/// ([`KdfParams::default`]) and `create_with` is refused with
+/// [`VaultError::KdfCostAboveDefault`] before the KDF runs, unless
+/// [`allow_costly_kdf`](OpenOptions::allow_costly_kdf) is set. `create_with`
+/// counts because a store re-keyed with a higher cost on purpose (the CLI's
+/// `TATUM_KMS_KDF_MEMORY_MIB`, 64..4096 MiB) is opened with that same
+/// setting: the operator chose that cost. Opening such a file without the
+/// setting needs the opt-in. Costs outside [`KdfParams::validate`]'s range
+/// are refused even with the opt-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    create_with: KdfParams,
+    allow_costly_kdf: bool,
+}
+
+impl OpenOptions {
+    /// `create_with` is the KDF cost of a store this vault creates; no opt-in.
+    pub fn new(create_with: KdfParams) -> Self {
+        Self {
+            create_with,
+            allow_costly_kdf: false,
+        }
+    }
+
+    /// Open files whose KDF cost is above the default and `create_with`
+    /// (within [`KdfParams::validate`]'s range): for a store re-keyed with a
+    /// higher cost, opened without that setting.
+    pub fn allow_costly_kdf(mut self, allow: bool) -> Self {
+        self.allow_costly_kdf = allow;
+        self
+    }
+
+    /// The highest cost a file may ask for without the opt-in; `None` with it.
+    fn kdf_ceiling(&self) -> Option<KdfParams> {
+        (!self.allow_costly_kdf).then(|| KdfParams::default().max_each(self.create_with))
+    }
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self::new(KdfParams::default())
+    }
 }
 
 /// Which format the file on disk has.
@@ -107,28 +206,103 @@ pub enum FileFormat {
     V2,
 }
 
+/// What is wrong with a damaged v2 file: damage that can be told apart from
+/// a wrong password. A changed byte inside the authenticated data cannot be
+/// (the tag fails either way): that stays [`VaultError::WrongPassword`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// The file ends before its 62-byte header and 16-byte tag are complete
+    /// (or inside the magic).
+    #[error("it ends after {len} bytes, before its header and tag are complete; restore it from a backup")]
+    Truncated {
+        /// The file's length.
+        len: usize,
+    },
+    /// Bytes follow the end of an intact file: without them, it opens with
+    /// this password.
+    #[error("{count} byte(s) were added after its end (a text editor's newline, or something appended); without them the file opens with this password: remove them, or restore a backup")]
+    TrailingBytes {
+        /// How many bytes follow the real end.
+        count: usize,
+    },
+    /// The version byte after the magic is one no release ever wrote.
+    #[error(
+        "its format version byte is {0}, which no tatum-kms ever wrote; restore it from a backup"
+    )]
+    BadVersion(u8),
+    /// The file is a v2 file turned into text.
+    #[error("it holds the wallet file {encoding}-encoded (as text), not the file itself; decode it back to binary")]
+    TextEncoded {
+        /// `"base64"` or `"hex"`.
+        encoding: &'static str,
+    },
+}
+
+/// Why a store could not be opened or written.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
+    /// The password does not open the file, or an authenticated byte changed.
     #[error("wrong password, or wallet.dat is not a wallet file")]
     WrongPassword,
+    /// Neither the legacy format nor v2.
     #[error("wallet.dat is not a wallet file (neither the tatum-kms format nor ours)")]
     NotAWalletFile,
-    #[error("wallet.dat is truncated: it ends before its header and tag are complete")]
-    Truncated,
+    /// Structural damage that is certainly not a wrong password.
+    #[error("wallet.dat is damaged (the password is not the problem): {0}")]
+    Damaged(Damage),
+    /// A format version newer than this release knows.
     #[error(
         "wallet.dat has format version {0}, which this tatum-kms does not know; upgrade tatum-kms"
     )]
     UnknownVersion(u8),
+    /// A KDF id this release does not know.
     #[error("wallet.dat names key derivation function {0}, which this tatum-kms does not know")]
     UnknownKdf(u8),
+    /// KDF parameters outside the accepted range.
     #[error("wallet.dat key derivation parameters refused: {0}")]
     BadKdfParams(String),
+    /// KDF parameters within range but above what this release writes and
+    /// above the configured cost; see [`OpenOptions`].
+    #[error(
+        "wallet.dat asks for Argon2id m={memory_kib} KiB, t={iterations}, p={parallelism}, more than this tatum-kms writes (m={} KiB, t={}, p={}) or is configured for; it was re-keyed with a higher cost (TATUM_KMS_KDF_MEMORY_MIB) or its header was edited. Not run without an explicit opt-in (or TATUM_KMS_KDF_MEMORY_MIB set as high)",
+        KdfParams::default().memory_kib,
+        KdfParams::default().iterations,
+        KdfParams::default().parallelism
+    )]
+    KdfCostAboveDefault {
+        /// The header's memory, KiB.
+        memory_kib: u32,
+        /// The header's iterations.
+        iterations: u32,
+        /// The header's parallelism.
+        parallelism: u32,
+    },
+    /// The plaintext is not the JSON wallet map.
     #[error("wallet.dat decrypted but its content is not a wallet map: {0}")]
     Corrupted(String),
+    /// The file was re-keyed since this vault derived its key.
     #[error("wallet.dat was re-encrypted by another process (password changed?); restart with the current password")]
     KeyChanged,
+    /// A rewrite would hand the file to another user; see [`Vault::update`].
+    #[error("{path} belongs to uid {uid} (gid {gid}) and this process cannot give a rewrite that owner back (not root); rewriting it would lock its owner out: run as that user or as root")]
+    OwnerNotKept {
+        /// The file.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// Its group.
+        gid: u32,
+    },
+    /// A filesystem error on `path`.
     #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
+    File {
+        /// The file or folder.
+        path: PathBuf,
+        /// The system's error.
+        message: String,
+    },
+    /// Any other failure.
     #[error("{0}")]
     Io(String),
 }
@@ -140,6 +314,32 @@ impl VaultError {
             message: e.to_string(),
         }
     }
+}
+
+/// Something a write did differently from what was asked, for the caller to
+/// log; the write itself succeeded. See [`Vault::take_warnings`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultWarning {
+    /// The replaced file let its group or others in; the rewrite is 0600.
+    #[error(
+        "{path} had mode {was:04o}, which lets other users read wallet secrets; it is now 0600"
+    )]
+    ModeTightened {
+        /// The file.
+        path: PathBuf,
+        /// Its mode before the rewrite.
+        was: u32,
+    },
+    /// The replaced file's group could not be given back (not root, and not
+    /// a member of it); the user is kept, and 0600 keeps the group out anyway.
+    #[error("{path} had group {gid}, which this process cannot give back; its group is now this process's")]
+    GroupNotKept {
+        /// The file.
+        path: PathBuf,
+        /// Its group before the rewrite.
+        gid: u32,
+    },
 }
 
 /// What unlocks the file.
@@ -155,48 +355,67 @@ enum Unlock {
 pub struct Vault {
     path: PathBuf,
     unlock: Unlock,
-    create_with: KdfParams,
+    options: OpenOptions,
     wallets: Wallets,
     format: FileFormat,
     file_exists: bool,
     stamp: Option<file::Stamp>,
+    warnings: Vec<VaultWarning>,
 }
 
 impl Vault {
     /// Opens the store at `path` with `password`. A missing or empty file is
     /// an empty store; the file (and its folder) are created at the first
-    /// write, with `create_with` as the KDF cost. Runs the KDF once for a v2 file.
+    /// write, with `create_with` as the KDF cost. Runs the KDF once for a v2
+    /// file. The same as [`Vault::open_with`] with [`OpenOptions::new`]`(create_with)`:
+    /// a file whose KDF cost is above the default and `create_with` is refused.
     pub fn open(
         path: &Path,
         password: &SecretString,
         create_with: KdfParams,
     ) -> Result<Vault, VaultError> {
-        create_with.validate()?;
+        Self::open_with(path, password, OpenOptions::new(create_with))
+    }
+
+    /// [`Vault::open`] with options: see [`OpenOptions`].
+    pub fn open_with(
+        path: &Path,
+        password: &SecretString,
+        options: OpenOptions,
+    ) -> Result<Vault, VaultError> {
+        options.create_with.validate()?;
         let mut vault = Vault {
             path: path.to_path_buf(),
             unlock: Unlock::Password(password.clone()),
-            create_with,
+            options,
             wallets: Wallets::default(),
             format: FileFormat::Empty,
             file_exists: false,
             stamp: None,
+            warnings: Vec::new(),
         };
         vault.load()?;
         Ok(vault)
     }
 
+    /// The path the store was opened with (a symlink stays a symlink: reads
+    /// and writes go to the file it points at).
     pub fn path(&self) -> &Path {
         &self.path
     }
+    /// The format of the file as last read or written.
     pub fn format(&self) -> FileFormat {
         self.format
     }
+    /// Whether the file existed at the last read, or has been written since.
     pub fn file_exists(&self) -> bool {
         self.file_exists
     }
+    /// The wallets as last read or written.
     pub fn wallets(&self) -> &Wallets {
         &self.wallets
     }
+    /// The wallet stored under signatureId `id`.
     pub fn get(&self, id: &str) -> Option<&WalletEntry> {
         self.wallets.get(id)
     }
@@ -215,21 +434,28 @@ impl Vault {
     /// Read-modify-write under the lock: re-reads the file (another process
     /// may have written since we opened it), applies `change`, writes the
     /// result atomically. On any error the file on disk is unchanged.
+    ///
+    /// The rewrite keeps the replaced file's owner (a command run as root
+    /// leaves the service user's file the service user's) and its mode when
+    /// that grants group and others nothing; a looser mode becomes 0600 and
+    /// a new file is 0600. When the owner cannot be kept (not root) the write
+    /// is refused if the file's user is not ours ([`VaultError::OwnerNotKept`]);
+    /// if only the group cannot be kept it goes on. Both adjustments are
+    /// reported by [`Vault::take_warnings`].
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Wallets) -> R) -> Result<R, VaultError> {
-        file::ensure_dir(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let _lock =
-            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
+        let real = self.resolve()?;
+        file::ensure_dir(&real).map_err(|e| VaultError::file(&real, e))?;
+        let _lock = file::WriteLock::acquire(&real).map_err(|e| VaultError::file(&real, e))?;
         // Under the lock, an unchanged stamp means nobody wrote since our own
         // last read or write (writers always rename a new inode into place):
         // what we hold is current, and re-reading 25,000 wallets is skipped.
-        let (mut wallets, format) = if self.stamp.is_some() && file::stamp(&self.path) == self.stamp
-        {
+        let (mut wallets, format) = if self.stamp.is_some() && file::stamp(&real) == self.stamp {
             (std::mem::take(&mut self.wallets), self.format)
         } else {
-            self.read_current()?
+            self.read_current(&real)?
         };
         let result = change(&mut wallets);
-        if let Err(e) = self.write(&wallets, format, None) {
+        if let Err(e) = self.write(&real, &wallets, format, None) {
             // The change never reached the disk: hold what the disk holds.
             self.stamp = None;
             let _ = self.load();
@@ -255,35 +481,43 @@ impl Vault {
     }
 
     /// Re-encrypts the store under `new_password`, with a fresh salt and `kdf`.
+    /// Owner and mode as in [`Vault::update`].
     pub fn change_password(
         &mut self,
         new_password: &SecretString,
         kdf: KdfParams,
     ) -> Result<(), VaultError> {
         kdf.validate()?;
-        file::ensure_dir(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let _lock =
-            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let (wallets, format) = self.read_current()?;
+        let real = self.resolve()?;
+        file::ensure_dir(&real).map_err(|e| VaultError::file(&real, e))?;
+        let _lock = file::WriteLock::acquire(&real).map_err(|e| VaultError::file(&real, e))?;
+        let (wallets, format) = self.read_current(&real)?;
         let header = fresh_header(kdf);
         let key = format::derive_key(new_password.expose_secret().as_bytes(), &header.salt, kdf)?;
-        self.write(&wallets, format, Some((key, header)))?;
+        self.write(&real, &wallets, format, Some((key, header)))?;
         self.wallets = wallets;
         Ok(())
     }
 
-    /// Rewrites a legacy store in the v2 format after backing it up. Returns
-    /// the backup's path, or `None` when there was nothing to migrate.
+    /// Rewrites a legacy store in the v2 format after backing it up (beside
+    /// the real file, with its owner, 0600). Returns the backup's path, or
+    /// `None` when there was nothing to migrate.
     pub fn migrate(&mut self) -> Result<Option<PathBuf>, VaultError> {
         if self.format != FileFormat::Legacy {
             return Ok(None);
         }
-        let _lock =
-            file::WriteLock::acquire(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        let (wallets, format) = self.read_current()?;
-        let backup = self.write(&wallets, format, None)?;
+        let real = self.resolve()?;
+        let _lock = file::WriteLock::acquire(&real).map_err(|e| VaultError::file(&real, e))?;
+        let (wallets, format) = self.read_current(&real)?;
+        let backup = self.write(&real, &wallets, format, None)?;
         self.wallets = wallets;
         Ok(backup)
+    }
+
+    /// What the writes since the last call did differently from what was
+    /// asked (a mode tightened, a group not kept), for the caller to log.
+    pub fn take_warnings(&mut self) -> Vec<VaultWarning> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// The whole store as the original's `export` printed it:
@@ -292,17 +526,24 @@ impl Vault {
         Zeroizing::new(serde_json::to_string_pretty(&self.wallets.0).expect("wallets serialize"))
     }
 
+    /// The file behind `path`, through any symlinks (see [`file::resolve`]).
+    /// Resolved at every operation, so a link retargeted meanwhile is followed.
+    fn resolve(&self) -> Result<PathBuf, VaultError> {
+        file::resolve(&self.path).map_err(|e| VaultError::file(&self.path, e))
+    }
+
     fn load(&mut self) -> Result<(), VaultError> {
-        let stamp = file::stamp(&self.path);
-        let (wallets, _) = self.read_current()?;
+        let real = self.resolve()?;
+        let stamp = file::stamp(&real);
+        let (wallets, _) = self.read_current(&real)?;
         self.wallets = wallets;
         self.stamp = stamp;
         Ok(())
     }
 
     /// Reads and decrypts the file as it is now; records its format.
-    fn read_current(&mut self) -> Result<(Wallets, FileFormat), VaultError> {
-        let content = file::read(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
+    fn read_current(&mut self, real: &Path) -> Result<(Wallets, FileFormat), VaultError> {
+        let content = file::read(real).map_err(|e| VaultError::file(real, e))?;
         self.file_exists = content.is_some();
         let content = Zeroizing::new(content.unwrap_or_default());
         let (wallets, format) = if content.iter().all(|b| b.is_ascii_whitespace()) {
@@ -311,6 +552,8 @@ impl Vault {
             (self.open_v2(&content)?, FileFormat::V2)
         } else if legacy::looks_legacy(&content) {
             (self.open_legacy(&content)?, FileFormat::Legacy)
+        } else if let Some(damage) = format::damaged_v2(&content) {
+            return Err(VaultError::Damaged(damage));
         } else {
             return Err(VaultError::NotAWalletFile);
         };
@@ -328,6 +571,17 @@ impl Vault {
                 key.clone()
             }
             Unlock::Password(password) => {
+                // Checked before the KDF runs: that run is what a tampered
+                // header would make expensive.
+                if let Some(ceiling) = self.options.kdf_ceiling() {
+                    if header.kdf.exceeds(&ceiling) {
+                        return Err(VaultError::KdfCostAboveDefault {
+                            memory_kib: header.kdf.memory_kib,
+                            iterations: header.kdf.iterations,
+                            parallelism: header.kdf.parallelism,
+                        });
+                    }
+                }
                 let key = format::derive_key(
                     password.expose_secret().as_bytes(),
                     &header.salt,
@@ -359,10 +613,12 @@ impl Vault {
         parse_wallets(text.as_bytes()).map_err(|_| VaultError::WrongPassword)
     }
 
-    /// Writes `wallets` as a v2 file; backs up a legacy file first. `rekey`
-    /// replaces the key (change of password). Returns the backup's path.
+    /// Writes `wallets` as a v2 file at `real` (the resolved path); backs up a
+    /// legacy file first. `rekey` replaces the key (change of password).
+    /// Returns the backup's path.
     fn write(
         &mut self,
+        real: &Path,
         wallets: &Wallets,
         previous: FileFormat,
         rekey: Option<(DerivedKey, Header)>,
@@ -372,11 +628,12 @@ impl Vault {
             None => match &self.unlock {
                 Unlock::Key { key, header } => (key.clone(), *header),
                 Unlock::Password(password) => {
-                    let header = fresh_header(self.create_with);
+                    let create_with = self.options.create_with;
+                    let header = fresh_header(create_with);
                     let key = format::derive_key(
                         password.expose_secret().as_bytes(),
                         &header.salt,
-                        self.create_with,
+                        create_with,
                     )?;
                     (key, header)
                 }
@@ -388,18 +645,20 @@ impl Vault {
         let sealed = format::seal(&header, &key, &plaintext)?;
 
         let backup = if previous == FileFormat::Legacy && self.file_exists {
-            let backup = backup_path(&self.path);
-            file::copy_private(&self.path, &backup).map_err(|e| VaultError::file(&backup, e))?;
+            let backup = backup_path(real);
+            let warnings = file::copy_private(real, &backup)?;
+            self.warnings.extend(warnings);
             Some(backup)
         } else {
             None
         };
-        file::ensure_dir(&self.path).map_err(|e| VaultError::file(&self.path, e))?;
-        file::write_atomic(&self.path, &sealed).map_err(|e| VaultError::file(&self.path, e))?;
+        file::ensure_dir(real).map_err(|e| VaultError::file(real, e))?;
+        let warnings = file::write_atomic(real, &sealed)?;
+        self.warnings.extend(warnings);
         self.unlock = Unlock::Key { key, header };
         self.format = FileFormat::V2;
         self.file_exists = true;
-        self.stamp = file::stamp(&self.path);
+        self.stamp = file::stamp(real);
         Ok(backup)
     }
 }
@@ -412,13 +671,6 @@ fn fresh_header(kdf: KdfParams) -> Header {
     };
     getrandom::fill(&mut header.salt).expect("the operating system's random source failed");
     header
-}
-
-/// The plaintext (the original's JSON map) as wallets. Public for the fuzz targets.
-pub fn parse_wallets(bytes: &[u8]) -> Result<Wallets, String> {
-    serde_json::from_slice::<IndexMap<String, WalletEntry>>(bytes)
-        .map(Wallets)
-        .map_err(|e| format!("JSON error at line {} column {}", e.line(), e.column()))
 }
 
 /// `wallet.dat.legacy-backup-<UTC timestamp>`, unique in its folder.

@@ -2,12 +2,17 @@
 //! passwords, damaged files, concurrent writers, failures mid-write.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use kms_core::{Chain, Network, SignatureId, WalletEntry};
-use kms_vault::{format, legacy, FileFormat, KdfParams, Vault, VaultError};
+use kms_vault::{
+    Damage, FileFormat, KdfParams, OpenOptions, Vault, VaultError, VaultWarning, Wallets,
+};
 use secrecy::SecretString;
+
+/// The v2 magic (docs/wallet-format.md).
+const V2_MAGIC: &[u8] = b"TKMSVLT\0";
 
 /// The cheapest cost the store accepts, to keep tests quick.
 const FAST: KdfParams = KdfParams {
@@ -59,7 +64,7 @@ fn new_store_round_trips_and_is_private() {
 
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "wallet.dat must be readable by its owner only");
-    assert!(fs::read(&path).unwrap().starts_with(format::MAGIC));
+    assert!(fs::read(&path).unwrap().starts_with(V2_MAGIC));
 
     let again = Vault::open(&path, &pw("pw"), FAST).unwrap();
     assert_eq!(again.format(), FileFormat::V2);
@@ -96,15 +101,6 @@ fn every_legacy_vector_opens_and_exports_its_plaintext() {
         assert_eq!(vault.export_pretty().as_str(), original_print, "{}", v.name);
         // A read leaves the original's file untouched.
         assert_eq!(fs::read_to_string(&path).unwrap(), v.wallet_dat.as_str());
-        // Our encryption of the plaintext with the vector's salt gives the same file.
-        let salt: [u8; 8] = hex::decode(v.json["saltHex"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap();
-        assert_eq!(
-            legacy::encrypt(v.plaintext.as_bytes(), v.password.as_bytes(), salt),
-            v.wallet_dat.as_str()
-        );
     }
 }
 
@@ -234,10 +230,15 @@ fn edited_headers_get_their_own_errors() {
 fn truncated_and_foreign_files_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (path, bytes) = written_store(&dir);
-    for len in [8, 9, 20, 61, 62, 70] {
+    // Cut inside the magic, the header, or before the tag is complete.
+    for len in [3, 7, 8, 9, 20, 61, 62, 70, 77] {
         fs::write(&path, &bytes[..len]).unwrap();
         let err = open_err(&path, "pw");
-        assert!(matches!(err, VaultError::Truncated), "{len}: {err}");
+        assert!(
+            matches!(err, VaultError::Damaged(Damage::Truncated { len: l }) if l == len),
+            "{len}: {err}"
+        );
+        assert!(err.to_string().contains("the password is not the problem"));
     }
     fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
     assert!(matches!(open_err(&path, "pw"), VaultError::WrongPassword));
@@ -445,52 +446,6 @@ fn unsafe_is_root_without_dac() -> bool {
 }
 
 #[test]
-fn documented_test_vector() {
-    // docs/wallet-format.md, "Test vector": the inputs and the file are both
-    // read from the doc, so neither can drift from the code.
-    let doc = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/wallet-format.md"),
-    )
-    .unwrap();
-    let section = &doc[doc.find("## Test vector").expect("a Test vector section")..];
-    let between = |before: &str, after: &str| -> &str {
-        let start = section
-            .find(before)
-            .unwrap_or_else(|| panic!("the test vector has no {before:?}"))
-            + before.len();
-        &section[start..start + section[start..].find(after).unwrap()]
-    };
-    // `000102…0f`: consecutive bytes from the first to the last shown.
-    let run = |text: &str| -> Vec<u8> {
-        let (first, last) = text.split_once('…').expect("first…last");
-        let first = hex::decode(first).unwrap();
-        let last = hex::decode(last).unwrap()[0];
-        (first[0]..=last).collect()
-    };
-    let kdf = KdfParams {
-        memory_kib: between("m = ", " KiB").parse().unwrap(),
-        iterations: between("t = ", ",").parse().unwrap(),
-        parallelism: between("p = ", ",").parse().unwrap(),
-    };
-    let header = format::Header {
-        kdf,
-        salt: run(between("salt `", "`"))
-            .try_into()
-            .expect("a 16-byte salt"),
-        nonce: run(between("nonce `", "`"))
-            .try_into()
-            .expect("a 24-byte nonce"),
-    };
-    let password = between("Password `", "`");
-    let plaintext = between("plaintext\n`", "`").as_bytes();
-    let key = format::derive_key(password.as_bytes(), &header.salt, kdf).unwrap();
-    let file = format::seal(&header, &key, plaintext).unwrap();
-    let documented: String = between("```hex\n", "```").split_whitespace().collect();
-    assert_eq!(hex::encode(&file), documented);
-    assert_eq!(format::open(&file, &key).unwrap().as_slice(), plaintext);
-}
-
-#[test]
 fn an_independent_implementation_opens_our_files() {
     // argon2-cffi + pycryptodome (XChaCha20-Poly1305) decrypt what we wrote,
     // reading the layout exactly as docs/wallet-format.md describes it.
@@ -520,4 +475,345 @@ print(json.dumps({"wallets": json.loads(plain)}))
         &serde_json::json!({"file": hex::encode(fs::read(&path).unwrap()), "password": "pw"}),
     );
     assert_eq!(out["wallets"]["a"]["privateKey"], "key-1");
+}
+
+#[test]
+fn structural_damage_is_named_and_not_blamed_on_the_password() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = written_store(&dir);
+    let open_with = |content: &[u8], password: &str| {
+        fs::write(&path, content).unwrap();
+        open_err(&path, password)
+    };
+    let appended = |tail: &[u8]| [&bytes[..], tail].concat();
+
+    // A text editor's newline, CRLF, `echo ... >>`, a second copy appended:
+    // without those bytes the file opens, so the password is right.
+    for (tail, count) in [
+        (&b"\n"[..], 1),
+        (b"\r\n", 2),
+        (b"note to self\n", 13),
+        (&bytes[..], bytes.len()),
+    ] {
+        let err = open_with(&appended(tail), "pw");
+        assert!(
+            matches!(err, VaultError::Damaged(Damage::TrailingBytes { count: c }) if c == count),
+            "{count} appended: {err}"
+        );
+        assert!(err.to_string().contains("the password is not the problem"));
+    }
+    // With the wrong password the same file cannot be told apart: no claim
+    // that the password is right.
+    assert!(matches!(
+        open_with(&appended(b"\n"), "wrong"),
+        VaultError::WrongPassword
+    ));
+    // Binary junk appended: with no length in the header this is not told
+    // apart from a wrong password (docs/wallet-format.md, "Errors").
+    assert!(matches!(
+        open_with(&appended(&[0xff, 0x00, 0x91]), "pw"),
+        VaultError::WrongPassword
+    ));
+
+    // A version byte no release wrote, right after the magic.
+    for old in [0u8, 1] {
+        let mut v = bytes.clone();
+        v[8] = old;
+        assert!(
+            matches!(open_with(&v, "pw"), VaultError::Damaged(Damage::BadVersion(b)) if b == old),
+            "version {old}"
+        );
+    }
+
+    // The whole file turned into text (copied through a terminal or a
+    // ticket), with or without a trailing newline.
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let hex_upper = hex::encode_upper(&bytes);
+    for (text, encoding) in [
+        (format!("{b64}\n"), "base64"),
+        (hex::encode(&bytes), "hex"),
+        (hex_upper, "hex"),
+    ] {
+        let err = open_with(text.as_bytes(), "pw");
+        assert!(
+            matches!(err, VaultError::Damaged(Damage::TextEncoded { encoding: e }) if e == encoding),
+            "{encoding}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_costly_kdf_in_the_header_needs_an_opt_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = written_store(&dir);
+    let set_kdf = |memory_kib: u32, iterations: u32| {
+        let mut h = bytes.clone();
+        h[10..14].copy_from_slice(&memory_kib.to_le_bytes());
+        h[14..18].copy_from_slice(&iterations.to_le_bytes());
+        fs::write(&path, &h).unwrap();
+    };
+
+    // The header of the issue: 4 GiB, t = 10. Refused before the KDF runs
+    // (which would take a minute and 4 GiB).
+    set_kdf(KdfParams::MAX_MEMORY_KIB, KdfParams::MAX_ITERATIONS);
+    let started = std::time::Instant::now();
+    let err = open_err(&path, "pw");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    assert!(
+        matches!(
+            err,
+            VaultError::KdfCostAboveDefault {
+                memory_kib: KdfParams::MAX_MEMORY_KIB,
+                iterations: KdfParams::MAX_ITERATIONS,
+                parallelism: 1
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("more than this tatum-kms writes (m=262144 KiB, t=3, p=2)"),
+        "{err}"
+    );
+
+    // One parameter above the default is enough to ask; with the opt-in the
+    // KDF runs (t = 4 at 64 MiB: cheap), and the edited header fails the tag.
+    set_kdf(FAST.memory_kib, 4);
+    assert!(matches!(
+        open_err(&path, "pw"),
+        VaultError::KdfCostAboveDefault { iterations: 4, .. }
+    ));
+    let opted_in = OpenOptions::new(FAST).allow_costly_kdf(true);
+    match Vault::open_with(&path, &pw("pw"), opted_in) {
+        Ok(_) => panic!("an edited header opened"),
+        Err(e) => assert!(matches!(e, VaultError::WrongPassword), "{e}"),
+    }
+}
+
+#[test]
+fn a_store_re_keyed_with_a_higher_cost_opens_with_that_setting_or_the_opt_in() {
+    // As the CLI's TATUM_KMS_KDF_MEMORY_MIB does, here with t (cheaper to test).
+    let costly = KdfParams {
+        iterations: 4,
+        ..FAST
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = written_store(&dir);
+    Vault::open(&path, &pw("pw"), FAST)
+        .unwrap()
+        .change_password(&pw("pw"), costly)
+        .unwrap();
+    // The same setting opens it: the operator chose that cost.
+    assert_eq!(
+        Vault::open(&path, &pw("pw"), costly)
+            .unwrap()
+            .wallets()
+            .len(),
+        1
+    );
+    // Without it, only with the opt-in.
+    assert!(matches!(
+        open_err(&path, "pw"),
+        VaultError::KdfCostAboveDefault { iterations: 4, .. }
+    ));
+    let vault = Vault::open_with(
+        &path,
+        &pw("pw"),
+        OpenOptions::new(FAST).allow_costly_kdf(true),
+    )
+    .unwrap();
+    assert_eq!(vault.wallets().len(), 1);
+    // Out of range stays refused, opt-in or not.
+    let mut h = fs::read(&path).unwrap();
+    h[14..18].copy_from_slice(&(KdfParams::MAX_ITERATIONS + 1).to_le_bytes());
+    fs::write(&path, &h).unwrap();
+    match Vault::open_with(
+        &path,
+        &pw("pw"),
+        OpenOptions::new(FAST).allow_costly_kdf(true),
+    ) {
+        Ok(_) => panic!("t = 11 accepted"),
+        Err(e) => assert!(matches!(e, VaultError::BadKdfParams(_)), "{e}"),
+    }
+}
+
+#[test]
+fn a_store_behind_a_symlink_stays_behind_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (target, _) = written_store(&dir);
+    let link = dir.path().join("wallet-link.dat");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let mut vault = Vault::open(&link, &pw("pw"), FAST).unwrap();
+    vault
+        .update(|w| w.insert_first("b".into(), wallet("ETH", 2)))
+        .unwrap();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_link(&link).unwrap(), target);
+    let through_target = Vault::open(&target, &pw("pw"), FAST).unwrap();
+    assert_eq!(ids(through_target.wallets()), ["b", "a"]);
+    // No temp or lock files beside the link: everything happened beside the target.
+    let beside_link: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(beside_link.len(), 2, "{beside_link:?}");
+}
+
+#[test]
+fn a_dangling_symlink_creates_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("wallet.dat");
+    // Relative, into a folder that does not exist yet.
+    std::os::unix::fs::symlink("data/real.dat", &link).unwrap();
+    let mut vault = Vault::open(&link, &pw("pw"), FAST).unwrap();
+    assert!(!vault.file_exists());
+    vault
+        .update(|w| w.insert_first("a".into(), wallet("BTC", 1)))
+        .unwrap();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let target = dir.path().join("data/real.dat");
+    assert!(fs::read(&target).unwrap().starts_with(V2_MAGIC));
+    assert_eq!(
+        fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn writers_through_a_link_and_its_target_share_one_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (target, _) = written_store(&dir);
+    // The link in another folder: a lock beside the link would be another lock.
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let link = elsewhere.join("wallet.dat");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let threads: Vec<_> = [link.clone(), target.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(t, path)| {
+            std::thread::spawn(move || {
+                let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+                for i in 0..20 {
+                    vault
+                        .update(|w| w.insert_first(format!("{t}-{i}"), wallet("BTC", i)))
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        Vault::open(&link, &pw("pw"), FAST).unwrap().wallets().len(),
+        41
+    );
+}
+
+fn ids(wallets: &Wallets) -> Vec<String> {
+    wallets.0.keys().cloned().collect()
+}
+
+/// Whether this process may give files away (root): the owner tests need it.
+fn can_chown() -> bool {
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    std::os::unix::fs::chown(probe.path(), Some(1234), Some(1234)).is_ok()
+}
+
+#[test]
+fn a_rewrite_keeps_the_owner_and_a_private_mode() {
+    if !can_chown() {
+        eprintln!("skipped: needs root to create a file owned by another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [0o600, 0o400] {
+        let (path, _) = written_store(&dir);
+        std::os::unix::fs::chown(&path, Some(1234), Some(1234)).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+        vault
+            .update(|w| w.insert_first(format!("{mode:o}"), wallet("BTC", 2)))
+            .unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (1234, 1234), "mode {mode:o}");
+        assert_eq!(meta.mode() & 0o777, mode);
+        assert!(vault.take_warnings().is_empty());
+        // The same through change_password.
+        vault.change_password(&pw("pw"), FAST).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid(), meta.mode() & 0o777),
+            (1234, 1234, mode)
+        );
+        fs::remove_file(&path).unwrap();
+    }
+}
+
+#[test]
+fn a_rewrite_tightens_a_loose_mode_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = written_store(&dir);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut vault = Vault::open(&path, &pw("pw"), FAST).unwrap();
+    vault
+        .update(|w| w.insert_first("b".into(), wallet("BTC", 2)))
+        .unwrap();
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let warnings = vault.take_warnings();
+    assert!(
+        matches!(
+            warnings.as_slice(),
+            [VaultWarning::ModeTightened { was: 0o644, path: p }] if *p == path
+        ),
+        "{warnings:?}"
+    );
+    assert!(vault.take_warnings().is_empty(), "taken once");
+}
+
+#[test]
+fn the_legacy_backup_keeps_the_owner_and_is_private() {
+    if !can_chown() {
+        eprintln!("skipped: needs root to create a file owned by another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = store(&dir);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let vectors = legacy_vectors();
+    let v = &vectors.vectors[1];
+    fs::write(&path, v.wallet_dat.as_str()).unwrap();
+    std::os::unix::fs::chown(&path, Some(1234), Some(1234)).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let mut vault = Vault::open(&path, &pw(v.password.as_str()), FAST).unwrap();
+    let backup = vault.migrate().unwrap().expect("a backup");
+    for file in [&path, &backup] {
+        let meta = fs::metadata(file).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid(), meta.mode() & 0o777),
+            (1234, 1234, 0o600),
+            "{}",
+            file.display()
+        );
+    }
+    // The lock file root created beside the service user's store is the
+    // service user's too, or the service could never write again.
+    let lock = fs::metadata(path.parent().unwrap().join(".wallet.dat.lock")).unwrap();
+    assert_eq!((lock.uid(), lock.gid()), (1234, 1234));
 }

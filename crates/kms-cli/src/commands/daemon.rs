@@ -10,7 +10,6 @@ use std::time::Duration;
 use kms_approval::{Approver, HttpApprover, HttpApproverConfig, Method};
 use kms_core::{Chain, SignatureId};
 use kms_signing::{Daemon, DaemonConfig, DaemonLock, Stopper};
-use kms_vault::Vault;
 use secrecy::SecretString;
 
 use super::serve;
@@ -29,7 +28,7 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
     }
     // Wrong password, unreadable store: fail now, not at the first transaction.
     let password = ctx.password()?;
-    let vault = Vault::open(&ctx.store_path(), &password, ctx.kdf_params()?)?;
+    let vault = ctx.unlock(&password)?;
     drop(password);
 
     let config = DaemonConfig {

@@ -21,6 +21,7 @@ pub(super) fn export(ctx: &Context) -> Result<(), CliError> {
 pub(super) fn migrate(ctx: &Context) -> Result<(), CliError> {
     let mut vault = ctx.open_vault()?;
     let backup = vault.migrate()?;
+    crate::context::report_vault_warnings(&mut vault);
     let out = match backup {
         Some(path) => json!({ "migrated": true, "backup": path.display().to_string() }),
         None => {
@@ -53,6 +54,7 @@ pub(super) fn change_password(ctx: &Context) -> Result<(), CliError> {
     };
     crate::context::check_new_password(&new)?;
     vault.change_password(&new, ctx.kdf_params()?)?;
+    crate::context::report_vault_warnings(&mut vault);
     eprintln!("Password changed.");
     Ok(())
 }

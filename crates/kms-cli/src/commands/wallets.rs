@@ -69,6 +69,7 @@ fn store_wallet(ctx: &Context, chain: Chain, mnemonic: Option<&Mnemonic>) -> Res
     }
     let mut vault = ctx.open_vault_for_writing()?;
     vault.update(|w| w.insert_first(id, WalletEntry::stored(wallet, chain, network)))?;
+    crate::context::report_vault_warnings(&mut vault);
     print_json(&out)
 }
 
@@ -81,6 +82,7 @@ pub(super) fn store_private_key(ctx: &Context, chain: Chain) -> Result<(), CliEr
     let id = new_id();
     let entry = WalletEntry::new().with("privateKey", key.expose_secret());
     vault.update(|w| w.insert_first(id.clone(), WalletEntry::stored(entry, chain, network)))?;
+    crate::context::report_vault_warnings(&mut vault);
     print_json(&json!({ "signatureId": id }))
 }
 
@@ -137,6 +139,7 @@ pub(super) fn batch(ctx: &Context, chain: Chain, count: usize) -> Result<(), Cli
             w.insert_first(id.clone(), WalletEntry::stored(entry, chain, network));
         }
     })?;
+    crate::context::report_vault_warnings(&mut vault);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     for (id, _, address) in &made {
         let line = json!({ "signatureId": id, "address": address });
@@ -237,5 +240,6 @@ pub(super) fn remove_wallet(ctx: &Context, id: &str) -> Result<(), CliError> {
         return Err(CliError::no_wallet(id));
     }
     vault.update(|w| w.remove(id))?;
+    crate::context::report_vault_warnings(&mut vault);
     Ok(())
 }
