@@ -62,11 +62,16 @@ impl Context {
     /// original's SDK read).
     pub(crate) fn tatum_client(&self, api_key: SecretString) -> Result<TatumClient, CliError> {
         let testnet = self.global.testnet;
-        let mut config = ClientConfig::new(
-            self.var("TATUM_API_URL")
-                .unwrap_or_else(|| "https://api.tatum.io".to_string()),
-            api_key,
-        );
+        let url = self
+            .var("TATUM_API_URL")
+            .unwrap_or_else(|| "https://api.tatum.io".to_string());
+        if plain_http_off_machine(&url) {
+            tracing::warn!(
+                url = %url,
+                "TATUM_API_URL is plain http to another machine: the API key and every transaction cross the network in clear; use https"
+            );
+        }
+        let mut config = ClientConfig::new(url, api_key);
         config.vet_node_url = self.var("TATUM_KMS_VET_NODE_URL").unwrap_or_else(|| {
             if testnet {
                 "https://sync-testnet.vechain.org".to_string()
@@ -168,6 +173,23 @@ impl Context {
     }
 }
 
+/// `http://` to anything but this machine.
+fn plain_http_off_machine(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
 /// Says what a write changed beside the wallets (a mode tightened to
 /// 0600, a group that could not be kept).
 pub(crate) fn report_vault_warnings(vault: &mut Vault) {
@@ -208,5 +230,29 @@ fn provider_error(e: ProviderError) -> CliError {
         | Problem::NoTerminal(_)
         | Problem::NoCredentials { .. } => CliError::usage(message),
         _ => CliError::failure(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_http_off_machine;
+
+    #[test]
+    fn plain_http_is_fine_on_this_machine_only() {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost/x",
+            "http://[::1]:9/",
+            "https://api.tatum.io",
+        ] {
+            assert!(!plain_http_off_machine(local), "{local}");
+        }
+        for remote in [
+            "http://api.tatum.io",
+            "http://10.0.0.2:80/v3",
+            "http://[fd00::1]/",
+        ] {
+            assert!(plain_http_off_machine(remote), "{remote}");
+        }
     }
 }

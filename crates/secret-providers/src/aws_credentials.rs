@@ -132,7 +132,7 @@ pub(crate) struct Chain<'a> {
 
 impl Chain<'_> {
     /// The first source that is configured, else `NoCredentials`.
-    pub fn source(&self) -> Result<AwsCredentialSource, Problem> {
+    pub(crate) fn source(&self) -> Result<AwsCredentialSource, Problem> {
         let vars = self.vars;
         if let Some(credentials) = env_keys(vars)? {
             return Ok(credentials);
@@ -349,7 +349,7 @@ pub(crate) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    pub async fn credentials(
+    pub(crate) async fn credentials(
         &self,
         source: &AwsCredentialSource,
     ) -> Result<AwsCredentials, Problem> {

@@ -25,7 +25,7 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.settings
             .get(key)
             .map(|v| v.as_str())
@@ -33,7 +33,7 @@ impl Profile {
     }
 
     /// Where it was read from, for messages: `profile `x` in /a, /b`.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         let files: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
         format!("profile `{}` in {}", self.name, files.join(", "))
     }

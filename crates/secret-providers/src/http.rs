@@ -79,14 +79,14 @@ pub(crate) struct Clients {
 }
 
 impl Clients {
-    pub fn new(timeout: Duration) -> Result<Self, Problem> {
+    pub(crate) fn new(timeout: Duration) -> Result<Self, Problem> {
         Ok(Self {
             proxied: client(timeout, true)?,
             direct: client(timeout, false)?,
         })
     }
 
-    pub fn for_url(&self, url: &url::Url) -> &reqwest::Client {
+    pub(crate) fn for_url(&self, url: &url::Url) -> &reqwest::Client {
         if url.scheme() == "https" {
             &self.proxied
         } else {
@@ -103,13 +103,13 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
     /// What an error answer says. `scrub` holds credentials that must not be
     /// quoted even if a server echoes them.
-    pub fn failure(&self, scrub: &[&str]) -> Box<HttpFailure> {
+    pub(crate) fn failure(&self, scrub: &[&str]) -> Box<HttpFailure> {
         let (mut code, message) = error_fields(&self.body);
         if code.is_none() {
             code = header(&self.headers, "x-amzn-errortype").map(|t| aws_error_type(&t));

@@ -8,6 +8,8 @@
 //! Errors name the provider, what was asked and what came back, never the
 //! secret or the credentials.
 
+#![forbid(unsafe_code)]
+
 mod aws;
 mod aws_credentials;
 mod aws_profile;

@@ -12,7 +12,7 @@ pub(crate) struct Vars<'a>(pub &'a dyn Fn(&str) -> Option<String>);
 
 impl Vars<'_> {
     /// The first of `names` that is set, trimmed: for names, regions, URLs.
-    pub fn text(&self, names: &[&'static str]) -> Option<String> {
+    pub(crate) fn text(&self, names: &[&'static str]) -> Option<String> {
         names.iter().find_map(|name| {
             let value = (self.0)(name)?;
             let value = value.trim();
@@ -20,21 +20,21 @@ impl Vars<'_> {
         })
     }
 
-    pub fn require_text(&self, names: &[&'static str]) -> Result<String, Problem> {
+    pub(crate) fn require_text(&self, names: &[&'static str]) -> Result<String, Problem> {
         self.text(names)
             .ok_or_else(|| Problem::MissingSetting(names.to_vec()))
     }
 
     /// The first of `names` that is set, as given: a password may well end
     /// in a space.
-    pub fn secret(&self, names: &[&'static str]) -> Option<SecretString> {
+    pub(crate) fn secret(&self, names: &[&'static str]) -> Option<SecretString> {
         names.iter().find_map(|name| {
             let value = (self.0)(name)?;
             (!value.is_empty()).then(|| SecretString::from(value))
         })
     }
 
-    pub fn require_secret(&self, names: &[&'static str]) -> Result<SecretString, Problem> {
+    pub(crate) fn require_secret(&self, names: &[&'static str]) -> Result<SecretString, Problem> {
         self.secret(names)
             .ok_or_else(|| Problem::MissingSetting(names.to_vec()))
     }
@@ -42,13 +42,13 @@ impl Vars<'_> {
     /// An https URL (plain http only to loopback) from the first of
     /// `names` that is set, else `default`. The error names the setting
     /// that gave the URL.
-    pub fn url(&self, names: &[&'static str], default: &str) -> Result<Url, Problem> {
+    pub(crate) fn url(&self, names: &[&'static str], default: &str) -> Result<Url, Problem> {
         self.url_allowing(names, default, &[])
     }
 
     /// As `url`, with plain http also allowed to the `link_local` hosts: the
     /// metadata endpoints that only speak http.
-    pub fn url_allowing(
+    pub(crate) fn url_allowing(
         &self,
         names: &[&'static str],
         default: &str,
@@ -64,14 +64,14 @@ impl Vars<'_> {
     }
 
     /// The first of `names` that is set, with the name that set it.
-    pub fn named_text(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
+    pub(crate) fn named_text(&self, names: &[&'static str]) -> Option<(&'static str, String)> {
         names
             .iter()
             .find_map(|name| Some((*name, self.text(&[name])?)))
     }
 
     /// A yes/no setting: `true` (any case) is yes, anything else no.
-    pub fn flag(&self, name: &'static str) -> bool {
+    pub(crate) fn flag(&self, name: &'static str) -> bool {
         self.text(&[name])
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }

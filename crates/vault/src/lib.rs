@@ -18,14 +18,18 @@
 // them; nothing else outside this crate does.
 #[cfg(fuzzing)]
 pub mod format;
+// Their items stay `pub` for the fuzzing build.
 #[cfg(not(fuzzing))]
+#[allow(unreachable_pub)]
 mod format;
 #[cfg(fuzzing)]
 pub mod legacy;
 #[cfg(not(fuzzing))]
+#[allow(unreachable_pub)]
 mod legacy;
 
 mod file;
+#[cfg_attr(not(fuzzing), allow(unreachable_pub))]
 mod json;
 
 #[cfg(fuzzing)]

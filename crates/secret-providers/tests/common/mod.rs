@@ -1,3 +1,5 @@
+#![allow(unreachable_pub)] // shared by the test files, each its own crate
+
 //! The recording HTTP server of kms-test-support standing in for VGS and
 //! Azure (neither has an emulator), under the names these tests use.
 
