@@ -8,11 +8,43 @@ mod tx;
 mod vet;
 
 use bitcoin::secp256k1::PublicKey;
-use kms_core::Chain;
+use kms_core::{Chain, Network};
 
 use crate::secp_account::{eth_address_bytes, hex_0x, AccountChain, TxSigning};
 use crate::secp_hd::secret_from_hex;
 use tx::EvmSigning;
+
+/// The chain ids a chain's network signs for: a transaction for any other
+/// id (another chain's, the other network's) is refused, whoever filled it
+/// in. Testnets list the current ones and those retired since the
+/// original's SDK, whose transactions are harmless if replayed there.
+pub(crate) fn chain_ids(chain: Chain, network: Network) -> &'static [u64] {
+    match (chain, network) {
+        (Chain::ETH, Network::Mainnet) => &[1],
+        // Sepolia, Holesky, Hoodi; Goerli (retired).
+        (Chain::ETH, Network::Testnet) => &[11_155_111, 17_000, 560_048, 5],
+        (Chain::MATIC, Network::Mainnet) => &[137],
+        // Amoy; Mumbai (retired).
+        (Chain::MATIC, Network::Testnet) => &[80_002, 80_001],
+        (Chain::BSC, Network::Mainnet) => &[56],
+        (Chain::BSC, Network::Testnet) => &[97],
+        (Chain::CELO, Network::Mainnet) => &[42_220],
+        // Celo Sepolia; Alfajores (retired).
+        (Chain::CELO, Network::Testnet) => &[11_142_220, 44_787],
+        (Chain::KLAY, Network::Mainnet) => &[8_217],
+        // Kairos (formerly Baobab).
+        (Chain::KLAY, Network::Testnet) => &[1_001],
+        // Harmony shard 0, where Tatum's endpoints are.
+        (Chain::ONE, Network::Mainnet) => &[1_666_600_000],
+        (Chain::ONE, Network::Testnet) => &[1_666_700_000],
+        (Chain::XDC, Network::Mainnet) => &[50],
+        // Apothem.
+        (Chain::XDC, Network::Testnet) => &[51],
+        (Chain::KCS, Network::Mainnet) => &[321],
+        (Chain::KCS, Network::Testnet) => &[322],
+        _ => &[],
+    }
+}
 
 fn address_0x(key: &PublicKey) -> String {
     format!("0x{}", hex::encode(eth_address_bytes(key)))

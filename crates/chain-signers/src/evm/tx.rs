@@ -343,6 +343,23 @@ impl TxSigning for EvmSigning {
             Some(v) => as_u64(chain, "chainId", v)?,
             None => f.chain_id.ok_or_else(|| need("chainId"))?,
         };
+        // Pinned: a chain id of another chain or network, given in the
+        // transaction or answered by a node, is never signed.
+        let allowed = super::chain_ids(chain, input.network);
+        if !allowed.contains(&chain_id) {
+            return Err(SignerError::tx(
+                chain,
+                format!(
+                    "chain id {chain_id} is not {chain} {} (expected {}); refused",
+                    input.network,
+                    allowed
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            ));
+        }
         let signer = signer_of(chain, input)?;
         let to = f.to.map(TxKind::Call).unwrap_or(TxKind::Create);
 
