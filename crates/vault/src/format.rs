@@ -145,3 +145,40 @@ pub fn open(content: &[u8], key: &DerivedKey) -> Result<Zeroizing<Vec<u8>>, Vaul
         .map_err(|_| VaultError::WrongPassword)?;
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The KDF's output must not depend on how the lanes are scheduled
+    /// (argon2's `parallel` feature computes them on rayon's threads): these
+    /// keys are the ones the C reference prints (Debian `argon2`,
+    /// `echo -n 'correct horse battery staple' | argon2 0123456789abcdef -id -t 3 -m 18 -p 2 -l 32 -r`,
+    /// and `-m 16 -p 4`), and argon2-cffi agrees. A key that changed would
+    /// leave every existing wallet.dat unopenable.
+    #[test]
+    fn derived_keys_with_several_lanes_match_the_c_reference() {
+        let salt = b"0123456789abcdef";
+        let password = b"correct horse battery staple";
+        let cases = [
+            (
+                // The store's default cost: m = 256 MiB, t = 3, p = 2.
+                KdfParams::default(),
+                "ae1ea62be140a2fc87767b9c80eada79539c0061cf9000fdb56f5f931caf79b2",
+            ),
+            (
+                // More lanes than a 2-core machine has threads.
+                KdfParams {
+                    memory_kib: 64 * 1024,
+                    iterations: 3,
+                    parallelism: 4,
+                },
+                "efb51f9a76584f6dd6a4f7942a1a2f6ae5a6e4ec5142ff674dfd5d27eb45e446",
+            ),
+        ];
+        for (kdf, expected) in cases {
+            let key = derive_key(password, salt, kdf).unwrap();
+            assert_eq!(hex::encode(key.0.as_ref()), expected, "{kdf:?}");
+        }
+    }
+}
