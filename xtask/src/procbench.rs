@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::{cargo, check, target_dir, Result};
 
-const PASSWORD: &str = "bench password";
+pub(crate) const PASSWORD: &str = "bench password";
 const API_KEY: &str = "bench-api-key";
 
 /// One run of a child process.
@@ -97,7 +97,7 @@ pub fn release_binary() -> Result<PathBuf> {
     Ok(target_dir().join("release").join("tatum-kms"))
 }
 
-fn kms(bin: &Path, home: &Path) -> Command {
+pub(crate) fn kms(bin: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.env_clear()
         .env("HOME", home)
