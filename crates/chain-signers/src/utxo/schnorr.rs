@@ -36,9 +36,7 @@ pub(super) fn sign(secret: &bitcoin::secp256k1::SecretKey, message: &[u8; 32]) -
 /// nonce generation. Apart from `sign`, only the tests call it, to replay
 /// the published vectors, whose nonces come from another scheme.
 fn sign_with_nonce(x: &Scalar, k: &Scalar, message: &[u8; 32]) -> [u8; 64] {
-    let public = (ProjectivePoint::GENERATOR * x)
-        .to_affine()
-        .to_encoded_point(true);
+    let public = compressed_public_key(x);
     let mut k = Zeroizing::new(*k);
     let nonce_point = (ProjectivePoint::GENERATOR * *k)
         .to_affine()
@@ -56,6 +54,13 @@ fn sign_with_nonce(x: &Scalar, k: &Scalar, message: &[u8; 32]) -> [u8; 64] {
     signature[..32].copy_from_slice(r);
     signature[32..].copy_from_slice(&s.to_bytes());
     signature
+}
+
+/// P = xG, SEC1-compressed (33 bytes): the encoding the challenge hashes.
+fn compressed_public_key(x: &Scalar) -> k256::EncodedPoint {
+    (ProjectivePoint::GENERATOR * x)
+        .to_affine()
+        .to_encoded_point(true)
 }
 
 /// e = sha256(r ‖ compressed P ‖ m) mod n.
@@ -141,10 +146,7 @@ mod tests {
 
     fn public_key(secret: &bitcoin::secp256k1::SecretKey) -> [u8; 33] {
         let x = Scalar::from_repr(FieldBytes::from(secret.secret_bytes())).unwrap();
-        let point = (ProjectivePoint::GENERATOR * x)
-            .to_affine()
-            .to_encoded_point(true);
-        point.as_bytes().try_into().unwrap()
+        compressed_public_key(&x).as_bytes().try_into().unwrap()
     }
 
     #[test]
@@ -162,9 +164,9 @@ mod tests {
         }
     }
 
-    /// The published vectors (see `vectors`), `None` when they are absent
-    /// outside CI: they come from the shared vectors folder, not this
-    /// repository, as every third-party vector does.
+    /// The published vectors, `bch_schnorr_2019.json` in the shared vectors
+    /// folder (third-party vectors live there, not in this repository);
+    /// `None` when the file is absent outside CI.
     fn published_vectors() -> Option<Vec<serde_json::Value>> {
         const FILE: &str = "bch_schnorr_2019.json";
         let path = kms_test_support::vectors_dir().join(FILE);
