@@ -27,13 +27,7 @@ const C_ARGS: [&str; 10] = ["-id", "-t", "3", "-m", "18", "-p", "2", "-l", "32",
 
 /// `cargo xtask bench kdf [--runs N]`: these figures alone.
 pub fn run(extra: &[String]) -> Result {
-    let runs = extra
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| extra.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(7);
-    print!("{}", table(runs)?);
+    print!("{}", table(procbench::runs_arg(extra, 7))?);
     Ok(())
 }
 

@@ -229,15 +229,19 @@ pub fn daemon_row(out: &mut String, f: &DaemonFigures) {
     );
 }
 
-/// `cargo xtask bench daemon [--runs N]`: the daemon's figures alone.
-pub fn run(extra: &[String]) -> Result {
-    let runs = extra
+/// The N of a `--runs N` among `extra`, else `default`.
+pub fn runs_arg(extra: &[String], default: usize) -> usize {
+    extra
         .iter()
         .position(|a| a == "--runs")
         .and_then(|i| extra.get(i + 1))
         .and_then(|n| n.parse().ok())
-        .unwrap_or(5);
-    print!("{}", table(runs)?);
+        .unwrap_or(default)
+}
+
+/// `cargo xtask bench daemon [--runs N]`: the daemon's figures alone.
+pub fn run(extra: &[String]) -> Result {
+    print!("{}", table(runs_arg(extra, 5))?);
     Ok(())
 }
 
