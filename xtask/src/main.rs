@@ -4,6 +4,7 @@
 //! - `dist`        release binaries (static where the toolchain allows) + SHA-256 sums
 //! - `vectors`     the suites that replay the original SDK's vectors
 //! - `bench`       the benchmarks, side by side with their baselines
+//!   (`bench kdf`: the store's KDF beside the C reference, alone)
 //! - `image-test`  builds the container image with buildah and runs it
 //! - `fuzz`        seeds and runs the fuzz targets (cargo-fuzz, nightly)
 //! - `campaigns`   the long fault campaigns (500+ kills, 1,000 faulty daemon cycles...)
@@ -13,6 +14,7 @@ mod demo;
 mod dist;
 mod fuzz;
 mod image;
+mod kdfbench;
 mod original;
 mod procbench;
 
@@ -116,6 +118,7 @@ fn campaigns(extra: &[String]) -> Result {
 fn bench(extra: &[String]) -> Result {
     match extra.first().map(String::as_str) {
         Some("daemon") => return procbench::run(&extra[1..]),
+        Some("kdf") => return kdfbench::run(&extra[1..]),
         Some("original") => {
             print!("{}", original::compare(50)?);
             return Ok(());
@@ -133,6 +136,8 @@ fn bench(extra: &[String]) -> Result {
     )?);
     report.push_str("\n## The original's SDK beside ours (same run)\n\n");
     report.push_str(&original::compare(50)?);
+    report.push_str("\n## Store unlock: the KDF beside the C reference (same run)\n\n");
+    report.push_str(&kdfbench::table(7)?);
     report.push_str("\n## Daemon cycles (whole process, median (min–max) of 5)\n\n");
     report.push_str(&procbench::table(5)?);
     let path = target_dir().join("bench-report.md");

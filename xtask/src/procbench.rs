@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::{cargo, check, target_dir, Result};
 
-const PASSWORD: &str = "bench password";
+pub(crate) const PASSWORD: &str = "bench password";
 const API_KEY: &str = "bench-api-key";
 
 /// One run of a child process.
@@ -97,7 +97,7 @@ pub fn release_binary() -> Result<PathBuf> {
     Ok(target_dir().join("release").join("tatum-kms"))
 }
 
-fn kms(bin: &Path, home: &Path) -> Command {
+pub(crate) fn kms(bin: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.env_clear()
         .env("HOME", home)
@@ -229,15 +229,19 @@ pub fn daemon_row(out: &mut String, f: &DaemonFigures) {
     );
 }
 
-/// `cargo xtask bench daemon [--runs N]`: the daemon's figures alone.
-pub fn run(extra: &[String]) -> Result {
-    let runs = extra
+/// The N of a `--runs N` among `extra`, else `default`.
+pub fn runs_arg(extra: &[String], default: usize) -> usize {
+    extra
         .iter()
         .position(|a| a == "--runs")
         .and_then(|i| extra.get(i + 1))
         .and_then(|n| n.parse().ok())
-        .unwrap_or(5);
-    print!("{}", table(runs)?);
+        .unwrap_or(default)
+}
+
+/// `cargo xtask bench daemon [--runs N]`: the daemon's figures alone.
+pub fn run(extra: &[String]) -> Result {
+    print!("{}", table(runs_arg(extra, 5))?);
     Ok(())
 }
 

@@ -154,6 +154,13 @@ impl Header {
 }
 
 /// Argon2id(password, salt) → 32-byte key. The slow step, run once per process.
+///
+/// With argon2's `parallel` feature (workspace Cargo.toml) the `p` lanes of
+/// each slice run on rayon's global pool, so an unlock takes about the
+/// time of one lane instead of `p`, as the C reference does with its own
+/// threads. The pool has one thread per CPU (`RAYON_NUM_THREADS` overrides
+/// it), is made at the first derivation and then sleeps; the memory is the
+/// same 256 MiB either way. The key does not change (unit test below).
 pub fn derive_key(
     password: &[u8],
     salt: &[u8; SALT_LEN],
@@ -317,5 +324,42 @@ mod tests {
         // A long text tail is tried only MAX_APPENDED_TEXT bytes back.
         file.extend_from_slice(&[b'x'; 200]);
         assert_eq!(appended_cut_points(&file).len(), MAX_APPENDED_TEXT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The KDF's output must not depend on how the lanes are scheduled
+    /// (argon2's `parallel` feature computes them on rayon's threads): these
+    /// keys are the ones the C reference prints (Debian `argon2`,
+    /// `echo -n 'correct horse battery staple' | argon2 0123456789abcdef -id -t 3 -m 18 -p 2 -l 32 -r`,
+    /// and `-m 16 -p 4`), and argon2-cffi agrees. A key that changed would
+    /// leave every existing wallet.dat unopenable.
+    #[test]
+    fn derived_keys_with_several_lanes_match_the_c_reference() {
+        let salt = b"0123456789abcdef";
+        let password = b"correct horse battery staple";
+        let cases = [
+            (
+                // The store's default cost: m = 256 MiB, t = 3, p = 2.
+                KdfParams::default(),
+                "ae1ea62be140a2fc87767b9c80eada79539c0061cf9000fdb56f5f931caf79b2",
+            ),
+            (
+                // More lanes than a 2-core machine has threads.
+                KdfParams {
+                    memory_kib: 64 * 1024,
+                    iterations: 3,
+                    parallelism: 4,
+                },
+                "efb51f9a76584f6dd6a4f7942a1a2f6ae5a6e4ec5142ff674dfd5d27eb45e446",
+            ),
+        ];
+        for (kdf, expected) in cases {
+            let key = derive_key(password, salt, kdf).unwrap();
+            assert_eq!(hex::encode(key.0.as_ref()), expected, "{kdf:?}");
+        }
     }
 }
