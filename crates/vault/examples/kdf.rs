@@ -1,5 +1,5 @@
 //! The store's KDF alone, for `cargo xtask bench kdf`: Argon2id at the
-//! default cost (m = 256 MiB, t = 3, p = 2) through `format::derive_key`,
+//! default cost (m = 256 MiB, t = 3, p = 2) through `KdfParams::run_once`,
 //! exactly as an unlock runs it.
 //!
 //! - `kdf once`: one derivation, then exit; timed from outside as a whole
@@ -10,16 +10,16 @@
 
 use std::time::Instant;
 
-use kms_vault::{format, KdfParams};
+use kms_vault::KdfParams;
 
 /// The same password and 16-byte salt the bench hands the C CLI.
 const PASSWORD: &[u8] = b"bench password";
 const SALT: &[u8; 16] = b"0123456789abcdef";
 
 fn derive() {
-    let key = format::derive_key(PASSWORD, SALT, KdfParams::default())
+    KdfParams::default()
+        .run_once(std::hint::black_box(PASSWORD), SALT)
         .expect("the default cost is valid");
-    std::hint::black_box(key);
 }
 
 fn main() {

@@ -328,7 +328,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod lane_tests {
     use super::*;
 
     /// The KDF's output must not depend on how the lanes are scheduled

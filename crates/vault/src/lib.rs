@@ -106,6 +106,13 @@ impl Default for KdfParams {
 }
 
 impl KdfParams {
+    /// Runs the store's key derivation once at this cost on `password` and
+    /// a 16-byte `salt`, and forgets the key: what one unlock costs, for
+    /// benchmarks and capacity planning.
+    pub fn run_once(&self, password: &[u8], salt: &[u8; 16]) -> Result<(), VaultError> {
+        format::derive_key(password, salt, *self).map(drop)
+    }
+
     /// The least memory accepted (64 MiB): less would make a stolen file cheap to guess.
     pub const MIN_MEMORY_KIB: u32 = 64 * 1024;
     /// The most memory accepted, even with an opt-in (4 GiB).
