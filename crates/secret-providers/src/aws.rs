@@ -24,15 +24,21 @@ const SERVICE: &str = "secretsmanager";
 const TARGET: &str = "secretsmanager.GetSecretValue";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// Which Secrets Manager secret holds the password, where, and the
+/// credentials to ask with.
 #[derive(Debug, Clone)]
 pub struct AwsConfig {
+    /// The region the secret is in (and the request is signed for).
     pub region: String,
+    /// The secret's name or ARN (`TATUM_KMS_AWS_SECRET_NAME`).
     pub secret_name: String,
     /// The key of the secret's JSON object that holds the password.
     pub secret_key: String,
+    /// Where the signing credentials come from.
     pub credentials: AwsCredentialSource,
     /// `https://secretsmanager.{region}.amazonaws.com/` unless overridden.
     pub endpoint: Url,
+    /// How long each HTTP request may take (10 s from `from_lookup`).
     pub timeout: Duration,
 }
 
@@ -125,6 +131,7 @@ fn default_endpoint(region: &str) -> String {
     )
 }
 
+/// Fetches the password from AWS Secrets Manager.
 pub struct AwsProvider {
     config: AwsConfig,
     http: http::Clients,

@@ -21,16 +21,19 @@ use crate::http::{self, Answer};
 use crate::vars::{http_url, refuse_plain_http, Vars};
 use crate::xml;
 
+/// A set of AWS keys to sign requests with.
 #[derive(Debug, Clone)]
 pub struct AwsCredentials {
+    /// The access key id (`AKIA...` or, for temporary keys, `ASIA...`).
     pub access_key_id: String,
+    /// The secret access key.
     pub secret_access_key: SecretString,
     /// For temporary credentials (STS, roles); sent as `X-Amz-Security-Token`.
     pub session_token: Option<SecretString>,
 }
 
 /// The ECS task endpoint, for `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
-pub const ECS_CONTAINER_HOST: &str = "169.254.170.2";
+pub(crate) const ECS_CONTAINER_HOST: &str = "169.254.170.2";
 /// The link-local hosts the container endpoint may use over plain http:
 /// ECS, and EKS Pod Identity over IPv4 and IPv6.
 pub(crate) const CONTAINER_HOSTS: &[IpAddr] = &[
@@ -57,7 +60,9 @@ pub(crate) const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub enum AwsCredentialSource {
     /// Keys given outright. `origin` says where: a variable or a profile.
     Static {
+        /// The keys.
         credentials: AwsCredentials,
+        /// The variable or the profile that gave them, for messages.
         origin: String,
     },
     /// STS `AssumeRoleWithWebIdentity` with the token in a file.
@@ -65,12 +70,19 @@ pub enum AwsCredentialSource {
     /// The ECS or EKS Pod Identity agent's endpoint.
     Container(ContainerEndpoint),
     /// The EC2 instance metadata service, IMDSv2.
-    InstanceMetadata { endpoint: Url },
+    InstanceMetadata {
+        /// The metadata service's base URL (`http://169.254.169.254` unless
+        /// overridden).
+        endpoint: Url,
+    },
 }
 
+/// A role to assume with a web identity token (EKS IRSA and the like).
 #[derive(Debug, Clone)]
 pub struct WebIdentity {
+    /// The ARN of the role to assume.
     pub role_arn: String,
+    /// The role session's name, as STS records it.
     pub session_name: String,
     /// Read at every request: EKS rotates the projected token.
     pub token_file: PathBuf,
@@ -80,12 +92,16 @@ pub struct WebIdentity {
     pub origin: String,
 }
 
+/// The container credentials endpoint and what to authorize with.
 #[derive(Debug, Clone)]
 pub struct ContainerEndpoint {
+    /// The full URL the credentials are fetched from.
     pub url: Url,
+    /// The `Authorization` header's source, if one is set.
     pub authorization: Option<ContainerAuthorization>,
 }
 
+/// Where the container endpoint's authorization token comes from.
 #[derive(Debug, Clone)]
 pub enum ContainerAuthorization {
     /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.

@@ -27,38 +27,57 @@ const PUBLIC_RESOURCE: &str = "https://vault.azure.net";
 const IMDS_HOSTS: &[IpAddr] = &[IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254))];
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/// How a token for the vault is obtained.
 #[derive(Debug, Clone)]
 pub enum AzureCredential {
     /// An app registration's secret (`AZURE_CLIENT_SECRET` and friends).
     ClientSecret {
+        /// The Entra ID tenant (directory) id.
         tenant_id: String,
+        /// The app registration's client (application) id.
         client_id: String,
+        /// The app registration's client secret.
         client_secret: SecretString,
     },
     /// A Kubernetes workload identity: the service account token that AKS
     /// projects into `token_file` (and rotates, so it is read per request)
     /// is exchanged for an Entra ID token of the federated app.
     WorkloadIdentity {
+        /// The Entra ID tenant (directory) id.
         tenant_id: String,
+        /// The federated app's client (application) id.
         client_id: String,
+        /// The projected service account token (`AZURE_FEDERATED_TOKEN_FILE`).
         token_file: PathBuf,
     },
     /// The VM's or container's identity; `client_id` picks a user-assigned one.
-    ManagedIdentity { client_id: Option<String> },
+    ManagedIdentity {
+        /// A user-assigned identity's client id; none: the system-assigned one.
+        client_id: Option<String>,
+    },
 }
 
+/// Which Key Vault secret holds the password, and how to get a token for it.
 #[derive(Debug, Clone)]
 pub struct AzureConfig {
+    /// The vault's base URL, e.g. `https://my-kv.vault.azure.net/`.
     pub vault_url: Url,
+    /// The secret's name (`TATUM_KMS_AZURE_SECRETNAME`).
     pub secret_name: String,
     /// Empty: the latest version.
     pub secret_version: String,
+    /// How the token for the vault is obtained.
     pub credential: AzureCredential,
+    /// The Entra ID authority host that issues tokens for the client secret
+    /// and workload identity credentials.
     pub authority_url: Url,
+    /// The instance metadata service, for the managed identity's token.
     pub imds_url: Url,
+    /// The Key Vault REST `api-version`.
     pub api_version: String,
     /// The token's audience, e.g. `https://vault.azure.net`.
     pub resource: String,
+    /// How long each HTTP request may take (10 s from `from_lookup`).
     pub timeout: Duration,
 }
 
@@ -161,6 +180,7 @@ fn resource_for(vault: &Url) -> String {
     }
 }
 
+/// Fetches the password from an Azure Key Vault secret.
 pub struct AzureProvider {
     config: AzureConfig,
     http: http::Clients,

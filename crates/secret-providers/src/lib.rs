@@ -9,6 +9,7 @@
 //! secret or the credentials.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod aws;
 mod aws_credentials;
@@ -31,13 +32,11 @@ use secrecy::SecretString;
 pub use aws::{AwsConfig, AwsProvider};
 pub use aws_credentials::{
     AwsCredentialSource, AwsCredentials, ContainerAuthorization, ContainerEndpoint, WebIdentity,
-    ECS_CONTAINER_HOST,
 };
 pub use azure::{vault_url, AzureConfig, AzureCredential, AzureProvider};
 pub use error::{HttpFailure, Problem, ProviderError};
-pub use local::{
-    EnvConfig, EnvProvider, InteractiveConfig, InteractiveProvider, PASSWORD_VARIABLE,
-};
+use local::PASSWORD_VARIABLE;
+pub use local::{EnvConfig, EnvProvider, InteractiveConfig, InteractiveProvider};
 pub use vgs::{VgsConfig, VgsProvider, DEFAULT_VGS_BASE_URL};
 
 /// The sources the original offers, selected by its flags.
@@ -82,9 +81,12 @@ impl fmt::Display for PasswordSource {
 /// A place the password can be fetched from.
 #[async_trait]
 pub trait SecretProvider: Send + Sync {
+    /// Which of the sources this provider is.
     fn source(&self) -> PasswordSource;
     /// What will be asked for, for logs: no secrets, no credentials.
     fn describe(&self) -> String;
+    /// Fetches (or, for the terminal, asks for) the password; an empty one
+    /// is an error.
     async fn password(&self) -> Result<SecretString, ProviderError>;
 }
 

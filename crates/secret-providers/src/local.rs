@@ -8,14 +8,18 @@ use crate::error::{Problem, ProviderError};
 use crate::vars::Vars;
 use crate::{PasswordSource, SecretProvider};
 
-pub const PASSWORD_VARIABLE: &str = "TATUM_KMS_PASSWORD";
+/// The variable that holds the wallet password itself.
+pub(crate) const PASSWORD_VARIABLE: &str = "TATUM_KMS_PASSWORD";
 
+/// The password, as read from `TATUM_KMS_PASSWORD`.
 #[derive(Debug, Clone)]
 pub struct EnvConfig {
+    /// The wallet password.
     pub password: SecretString,
 }
 
 impl EnvConfig {
+    /// Reads `TATUM_KMS_PASSWORD`; unset or empty is `MissingSetting`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
         let password = Vars(&lookup)
             .require_secret(&[PASSWORD_VARIABLE])
@@ -24,12 +28,14 @@ impl EnvConfig {
     }
 }
 
+/// Gives the password taken from `TATUM_KMS_PASSWORD`.
 #[derive(Debug)]
 pub struct EnvProvider {
     config: EnvConfig,
 }
 
 impl EnvProvider {
+    /// A provider that gives `config.password`.
     pub fn new(config: EnvConfig) -> Self {
         Self { config }
     }
@@ -50,8 +56,10 @@ impl SecretProvider for EnvProvider {
     }
 }
 
+/// What the terminal prompt says.
 #[derive(Debug, Clone)]
 pub struct InteractiveConfig {
+    /// The text shown before the no-echo input.
     pub prompt: String,
 }
 
@@ -65,12 +73,14 @@ impl Default for InteractiveConfig {
     }
 }
 
+/// Asks for the password on the terminal, without echo.
 #[derive(Debug)]
 pub struct InteractiveProvider {
     config: InteractiveConfig,
 }
 
 impl InteractiveProvider {
+    /// A provider that prompts with `config.prompt`.
     pub fn new(config: InteractiveConfig) -> Self {
         Self { config }
     }

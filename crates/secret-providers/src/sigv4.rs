@@ -18,23 +18,32 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// (already percent-encoded).
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The HTTP method, e.g. `POST`.
     pub method: &'a str,
+    /// The path, percent-encoded as sent; empty means `/`.
     pub path: &'a str,
+    /// The query string without the `?`, percent-encoded as sent.
     pub query: &'a str,
+    /// The headers to sign, as (name, value).
     pub headers: &'a [(&'a str, &'a str)],
+    /// The request body, whose SHA-256 is signed.
     pub body: &'a [u8],
 }
 
 /// Where and when a signature is valid.
 #[derive(Debug, Clone)]
 pub struct Scope<'a> {
+    /// The region, e.g. `us-east-1`.
     pub region: &'a str,
+    /// The service's signing name, e.g. `secretsmanager`.
     pub service: &'a str,
+    /// When the request is signed.
     pub time: &'a SigningTime,
 }
 
 impl Scope<'_> {
-    pub fn credential_scope(&self) -> String {
+    /// `date/region/service/aws4_request`.
+    pub(crate) fn credential_scope(&self) -> String {
         format!(
             "{}/{}/{}/aws4_request",
             self.time.date(),
@@ -51,7 +60,8 @@ pub struct SigningTime {
 }
 
 impl SigningTime {
-    pub fn now() -> Self {
+    /// The current time (the epoch if the clock is before it).
+    pub(crate) fn now() -> Self {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -59,6 +69,7 @@ impl SigningTime {
         Self::from_unix(secs)
     }
 
+    /// The instant `secs` seconds after 1970-01-01T00:00:00Z.
     pub fn from_unix(secs: u64) -> Self {
         let days = (secs / 86_400) as i64;
         let rest = secs % 86_400;
@@ -78,6 +89,7 @@ impl SigningTime {
         &self.amz_date
     }
 
+    /// The date part, `YYYYMMDD`, as used in the credential scope.
     pub fn date(&self) -> &str {
         &self.amz_date[..8]
     }
@@ -159,6 +171,8 @@ pub fn canonical_request(request: &Request<'_>) -> (String, String) {
     (canonical, signed_headers)
 }
 
+/// The string to sign: algorithm, time, credential scope and the hash of
+/// `canonical_request`.
 pub fn string_to_sign(scope: &Scope<'_>, canonical_request: &str) -> String {
     format!(
         "{ALGORITHM}\n{}\n{}\n{}",
@@ -168,6 +182,8 @@ pub fn string_to_sign(scope: &Scope<'_>, canonical_request: &str) -> String {
     )
 }
 
+/// The signing key derived from the secret access key for `scope`'s date,
+/// region and service.
 pub fn signing_key(secret_access_key: &SecretString, scope: &Scope<'_>) -> Zeroizing<Vec<u8>> {
     let seed = Zeroizing::new(format!("AWS4{}", secret_access_key.expose_secret()));
     let mut key = Zeroizing::new(seed.as_bytes().to_vec());

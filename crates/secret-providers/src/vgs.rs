@@ -13,18 +13,25 @@ use crate::http::{self, DEFAULT_TIMEOUT};
 use crate::vars::{join, refuse_plain_http, Vars};
 use crate::{PasswordSource, SecretProvider};
 
+/// The VGS live environment's Vault API, used unless
+/// `TATUM_KMS_VGS_BASE_URL` says otherwise.
 pub const DEFAULT_VGS_BASE_URL: &str = "https://api.live.verygoodvault.com";
 
 const SOURCE: PasswordSource = PasswordSource::Vgs;
 
+/// Which VGS alias holds the password, and the vault's access credentials.
 #[derive(Debug, Clone)]
 pub struct VgsConfig {
     /// Live (the default), `https://api.live-eu-1.verygoodvault.com`,
     /// `https://api.sandbox.verygoodvault.com`, ...
     pub base_url: Url,
+    /// The access credential's user name (`TATUM_KMS_VGS_USERNAME`).
     pub username: SecretString,
+    /// The access credential's password (`TATUM_KMS_VGS_PASSWORD`).
     pub password: SecretString,
+    /// The alias whose value is the wallet password (`TATUM_KMS_VGS_ALIAS`).
     pub alias: String,
+    /// How long each HTTP request may take (10 s from `from_lookup`).
     pub timeout: Duration,
 }
 
@@ -46,6 +53,7 @@ impl VgsConfig {
     }
 }
 
+/// Fetches the password from a VGS vault alias.
 pub struct VgsProvider {
     config: VgsConfig,
     http: http::Clients,
