@@ -91,7 +91,7 @@ fn human(ns: f64) -> String {
 }
 
 /// The markdown tables for the criterion results written since `since`.
-pub fn tables(criterion: &Path, since: SystemTime) -> Result<String> {
+pub(crate) fn tables(criterion: &Path, since: SystemTime) -> Result<String> {
     let figures = figures(criterion, since);
     if figures.is_empty() {
         return Err(format!("no criterion results in {}", criterion.display()));

@@ -11,7 +11,7 @@ use crate::{cargo, check, target_dir, Result};
 
 const PASSWORD: &str = "demo password, not for real funds";
 
-pub fn run(_extra: &[String]) -> Result {
+pub(crate) fn run(_extra: &[String]) -> Result {
     step("build tatum-kms");
     check(cargo().args(["build", "--quiet", "-p", "kms-cli", "--bin", "tatum-kms"]))?;
     let bin = target_dir().join("debug").join("tatum-kms");

@@ -9,12 +9,12 @@ use crate::{cargo, check, target_dir, Result};
 
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
-pub fn run(_extra: &[String]) -> Result {
+pub(crate) fn run(_extra: &[String]) -> Result {
     build().map(|_| ())
 }
 
 /// Builds the release binary and its checksum; returns the binary's path.
-pub fn build() -> Result<std::path::PathBuf> {
+pub(crate) fn build() -> Result<std::path::PathBuf> {
     // A static glibc binary runs on `scratch` and on any Linux; naming the
     // target keeps crt-static away from build scripts and proc macros.
     let mut build = cargo();

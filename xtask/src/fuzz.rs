@@ -31,7 +31,7 @@ fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result {
 }
 
 /// The seeds: real inputs of every kind, from the vectors.
-pub fn seed() -> Result {
+pub(crate) fn seed() -> Result {
     let corpus = root().join("fuzz/corpus");
     let signing = vectors("signing.json")?;
     let legacy = vectors("legacy_walletdat.json")?;
@@ -85,7 +85,7 @@ pub fn seed() -> Result {
     Ok(())
 }
 
-pub fn run(extra: &[String]) -> Result {
+pub(crate) fn run(extra: &[String]) -> Result {
     let mut seconds = 600u64;
     let mut targets = Vec::new();
     let mut args = extra.iter();

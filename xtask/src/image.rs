@@ -27,7 +27,7 @@ fn output(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-pub fn run(_extra: &[String]) -> Result {
+pub(crate) fn run(_extra: &[String]) -> Result {
     if Command::new("buildah").arg("--version").output().is_err() {
         println!("\n*** buildah is missing: the container image test is SKIPPED (apt-get install buildah) ***\n");
         return Ok(());

@@ -26,7 +26,7 @@ const SALT: &str = "0123456789abcdef";
 const C_ARGS: [&str; 10] = ["-id", "-t", "3", "-m", "18", "-p", "2", "-l", "32", "-r"];
 
 /// `cargo xtask bench kdf [--runs N]`: these figures alone.
-pub fn run(extra: &[String]) -> Result {
+pub(crate) fn run(extra: &[String]) -> Result {
     print!("{}", table(procbench::runs_arg(extra, 7))?);
     Ok(())
 }
@@ -116,7 +116,7 @@ fn row(out: &mut String, what: &str, runs: &[Run], c_median: Option<f64>) -> f64
 }
 
 /// The figures as markdown.
-pub fn table(runs: usize) -> Result<String> {
+pub(crate) fn table(runs: usize) -> Result<String> {
     let kdf = kdf_example()?;
     let kms = procbench::release_binary()?;
     let c_cli = c_reference();

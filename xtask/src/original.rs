@@ -56,7 +56,7 @@ fn json_of(cmd: &mut Command) -> Result<Value> {
 }
 
 /// Markdown rows `| op | original µs | ours µs | ratio |`, or a note.
-pub fn compare(iterations: u32) -> Result<String> {
+pub(crate) fn compare(iterations: u32) -> Result<String> {
     if Command::new("node").arg("--version").output().is_err() {
         return Ok(
             "(Node.js is missing: the comparison with the original's SDK is skipped)\n".into(),

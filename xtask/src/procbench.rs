@@ -19,14 +19,14 @@ const API_KEY: &str = "bench-api-key";
 
 /// One run of a child process.
 #[derive(Clone, Copy, Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub wall: Duration,
     pub cpu: Duration,
     pub max_rss_kib: u64,
 }
 
 /// Runs `cmd` to completion and returns its costs; fails on a non-zero exit.
-pub fn measure(cmd: &mut Command) -> Result<(Run, Vec<u8>, Vec<u8>)> {
+pub(crate) fn measure(cmd: &mut Command) -> Result<(Run, Vec<u8>, Vec<u8>)> {
     let started = Instant::now();
     let child = cmd
         .stdout(Stdio::piped())
@@ -71,20 +71,20 @@ pub fn measure(cmd: &mut Command) -> Result<(Run, Vec<u8>, Vec<u8>)> {
 }
 
 /// `median (min–max)` of some durations, in ms.
-pub fn ms(values: &[Duration]) -> String {
+pub(crate) fn ms(values: &[Duration]) -> String {
     let mut v: Vec<f64> = values.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     v.sort_by(f64::total_cmp);
     let median = v[v.len() / 2];
     format!("{median:.1} ({:.1}–{:.1})", v[0], v[v.len() - 1])
 }
 
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-pub fn release_binary() -> Result<PathBuf> {
+pub(crate) fn release_binary() -> Result<PathBuf> {
     check(cargo().args([
         "build",
         "--release",
@@ -140,7 +140,7 @@ fn cycle_ms(stderr: &[u8]) -> Option<(f64, f64)> {
     })
 }
 
-pub struct DaemonFigures {
+pub(crate) struct DaemonFigures {
     pub wallets: usize,
     pub pending: usize,
     pub process: Vec<Run>,
@@ -150,7 +150,7 @@ pub struct DaemonFigures {
 
 /// `daemon --runOnce` over a store of `wallets` wallets with `pending`
 /// transactions waiting, `runs` times.
-pub fn daemon_cycle(
+pub(crate) fn daemon_cycle(
     bin: &Path,
     wallets: usize,
     pending: usize,
@@ -194,14 +194,14 @@ pub fn daemon_cycle(
     Ok(figures)
 }
 
-pub fn tempdir(tag: &str) -> Result<PathBuf> {
+pub(crate) fn tempdir(tag: &str) -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("kms-bench-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(dir)
 }
 
-pub fn daemon_row(out: &mut String, f: &DaemonFigures) {
+pub(crate) fn daemon_row(out: &mut String, f: &DaemonFigures) {
     let walls: Vec<Duration> = f.process.iter().map(|r| r.wall).collect();
     let cpus: Vec<Duration> = f.process.iter().map(|r| r.cpu).collect();
     let rss: Vec<f64> = f
@@ -230,7 +230,7 @@ pub fn daemon_row(out: &mut String, f: &DaemonFigures) {
 }
 
 /// The N of a `--runs N` among `extra`, else `default`.
-pub fn runs_arg(extra: &[String], default: usize) -> usize {
+pub(crate) fn runs_arg(extra: &[String], default: usize) -> usize {
     extra
         .iter()
         .position(|a| a == "--runs")
@@ -240,13 +240,13 @@ pub fn runs_arg(extra: &[String], default: usize) -> usize {
 }
 
 /// `cargo xtask bench daemon [--runs N]`: the daemon's figures alone.
-pub fn run(extra: &[String]) -> Result {
+pub(crate) fn run(extra: &[String]) -> Result {
     print!("{}", table(runs_arg(extra, 5))?);
     Ok(())
 }
 
 /// The daemon's figures as a markdown table.
-pub fn table(runs: usize) -> Result<String> {
+pub(crate) fn table(runs: usize) -> Result<String> {
     let bin = release_binary()?;
     let mut out = String::from(
         "| wallets | pending | cycle ms | cycle CPU ms | process wall ms | process CPU ms | peak RSS MiB |\n|---|---|---|---|---|---|---|\n",
