@@ -18,6 +18,7 @@ use error::CliError;
 
 fn main() -> ExitCode {
     harden_process();
+    cap_kdf_threads();
     let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return report(cli::parse_error(e)),
@@ -27,6 +28,16 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(err),
+    }
+}
+
+/// The KDF's lanes run on rayon's pool, one thread per CPU by default; a
+/// store never has more than 16 lanes, and under `mlockall` every idle
+/// thread's stack stays locked in memory. Set before any thread exists.
+fn cap_kdf_threads() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::env::set_var("RAYON_NUM_THREADS", cpus.min(16).to_string());
     }
 }
 
