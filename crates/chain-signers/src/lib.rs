@@ -22,7 +22,7 @@ mod tron;
 mod utxo;
 
 use async_trait::async_trait;
-use kms_core::{Chain, Network, PendingTransaction, WalletEntry};
+use kms_core::{Chain, Intent, Network, PendingTransaction, WalletEntry};
 use secrecy::SecretString;
 
 pub use error::SignerError;
@@ -153,6 +153,17 @@ pub trait Signer: Send + Sync {
         _api: &dyn ChainApi,
     ) -> Result<Prepared, SignerError> {
         Ok(Prepared::default())
+    }
+
+    /// What the transaction does, decoded from what [`Signer::sign`] will
+    /// sign (the pending transaction completed with `prepared`): chain id,
+    /// senders, each recipient and amount, fee, nonce, memo. An operation
+    /// this chain's decoder does not know is an error: it is not signed.
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        Err(SignerError::unsupported(
+            input.pending.chain,
+            "decoding what the transaction does",
+        ))
     }
 
     /// Signs. Pure: same input, same output.

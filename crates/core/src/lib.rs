@@ -12,6 +12,7 @@
 pub mod api;
 mod chain;
 mod id;
+mod intent;
 mod network;
 mod pending;
 mod wallet;
@@ -19,6 +20,7 @@ mod wallet;
 pub use api::{ApiError, ApiRequest, ChainApi, HttpMethod, OfflineApi, Service};
 pub use chain::{Chain, UnsupportedChain};
 pub use id::SignatureId;
+pub use intent::{Intent, Transfer};
 pub use network::Network;
 pub use pending::{PendingBatch, PendingTransaction, SignatureRef, UnreadablePending};
 pub use wallet::{WalletChainError, WalletEntry, WalletKind};
