@@ -14,8 +14,9 @@ pub mod signing;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use kms_core::PendingTransaction;
+use kms_core::{Intent, PendingTransaction};
 use secrecy::SecretString;
+use serde_json::{Map, Value};
 
 /// The approver's answer. Anything but an explicit approval is a rejection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,12 +29,61 @@ pub enum Decision {
     Rejected(String),
 }
 
+/// What the approver is asked about: the pending transaction as the API
+/// sent it, and what the KMS will sign for it. Asked after the network
+/// facts were fetched and the transaction was signed in memory, before
+/// anything leaves the KMS: an approval is bound to those exact bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct ApprovalRequest<'a> {
+    /// The pending transaction, as the Tatum API sent it.
+    pub pending: &'a PendingTransaction,
+    /// What the KMS filled in from the network before signing (nonce, gas
+    /// price, chain id, blockhash...): values the API's transaction lacked.
+    pub prepared: &'a Map<String, Value>,
+    /// What the signed transaction does, decoded from what was signed;
+    /// `None` where the chain has no decoder yet.
+    pub intent: Option<&'a Intent>,
+    /// `sha256:` and the hex SHA-256 of the signed transaction that will be
+    /// handed on if approved (the wire transaction for SOL, else `txData`).
+    pub digest: &'a str,
+}
+
+impl<'a> ApprovalRequest<'a> {
+    /// A request about `pending` with nothing else known (tests, and callers
+    /// that ask before preparing).
+    pub fn bare(pending: &'a PendingTransaction) -> ApprovalRequest<'a> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        ApprovalRequest {
+            pending,
+            prepared: EMPTY.get_or_init(Map::new),
+            intent: None,
+            digest: "",
+        }
+    }
+
+    /// The POST body: the pending transaction's JSON as the original sent
+    /// it, plus a `kms` object (`prepared`, `intent`, `digest`). The `kms`
+    /// key is always ours: one the API put in the transaction is replaced.
+    pub fn body(&self) -> Result<Value, serde_json::Error> {
+        let mut body = serde_json::to_value(self.pending)?;
+        let kms = serde_json::json!({
+            "prepared": self.prepared,
+            "intent": self.intent,
+            "digest": self.digest,
+        });
+        if let Value::Object(map) = &mut body {
+            map.insert("kms".into(), kms);
+        }
+        Ok(body)
+    }
+}
+
 /// Asks whether a pending transaction may be signed.
 #[async_trait]
 pub trait Approver: Send + Sync {
-    /// Asks about `tx`. Never fails: every failure to get an approval is a
-    /// [`Decision::Rejected`].
-    async fn check(&self, tx: &PendingTransaction) -> Decision;
+    /// Asks about `request`. Never fails: every failure to get an approval
+    /// is a [`Decision::Rejected`].
+    async fn check(&self, request: &ApprovalRequest<'_>) -> Decision;
 }
 
 /// `--externalUrlMethod`.
@@ -41,7 +91,8 @@ pub trait Approver: Send + Sync {
 pub enum Method {
     /// `GET {url}/{id}`.
     Get,
-    /// `POST {url}/{id}` with the pending transaction as the JSON body.
+    /// `POST {url}/{id}` with [`ApprovalRequest::body`] as the JSON body:
+    /// the pending transaction and what the KMS will sign for it.
     Post,
 }
 
@@ -139,7 +190,8 @@ fn path_segment(id: &str) -> String {
 
 #[async_trait]
 impl Approver for HttpApprover {
-    async fn check(&self, tx: &PendingTransaction) -> Decision {
+    async fn check(&self, request: &ApprovalRequest<'_>) -> Decision {
+        let tx = request.pending;
         let Some(url) = self.url_for(&tx.id) else {
             return Decision::Rejected(format!(
                 "'{}' cannot be a path segment of the approval URL",
@@ -148,7 +200,7 @@ impl Approver for HttpApprover {
         };
         let body = match self.config.method {
             Method::Get => Vec::new(),
-            Method::Post => match serde_json::to_vec(tx) {
+            Method::Post => match request.body().and_then(|b| serde_json::to_vec(&b)) {
                 Ok(b) => b,
                 Err(e) => return Decision::Rejected(format!("cannot encode the transaction: {e}")),
             },

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use kms_approval::signing::{self, request_signature};
-use kms_approval::{Approver, Decision, HttpApprover, HttpApproverConfig, Method};
+use kms_approval::{ApprovalRequest, Approver, Decision, HttpApprover, HttpApproverConfig, Method};
 use kms_core::PendingTransaction;
 use secrecy::SecretString;
 use serde_json::json;
@@ -71,12 +71,15 @@ fn approver(url: &str, method: Method, secret: Option<&str>) -> HttpApprover {
 async fn unsigned_mode_applies_its_rule() {
     let Some(service) = start(None) else { return };
     let a = approver(&service.1, Method::Post, None);
-    assert_eq!(a.check(&tx("tx-1", "ETH")).await, Decision::Approved);
+    assert_eq!(
+        a.check(&ApprovalRequest::bare(&tx("tx-1", "ETH"))).await,
+        Decision::Approved
+    );
     assert!(
-        matches!(a.check(&tx("tx-denied", "ETH")).await, Decision::Rejected(r) if r.contains("403"))
+        matches!(a.check(&ApprovalRequest::bare(&tx("tx-denied", "ETH"))).await, Decision::Rejected(r) if r.contains("403"))
     );
     assert!(matches!(
-        a.check(&tx("tx-2", "SOL")).await,
+        a.check(&ApprovalRequest::bare(&tx("tx-2", "SOL"))).await,
         Decision::Rejected(_)
     ));
 }
@@ -88,21 +91,28 @@ async fn signed_mode_verifies_both_ways_and_stops_replays() {
         return;
     };
     let good = approver(&service.1, Method::Get, Some(secret));
-    assert_eq!(good.check(&tx("tx-1", "ETH")).await, Decision::Approved);
+    assert_eq!(
+        good.check(&ApprovalRequest::bare(&tx("tx-1", "ETH"))).await,
+        Decision::Approved
+    );
     let post = approver(&service.1, Method::Post, Some(secret));
-    assert_eq!(post.check(&tx("tx-1", "BTC")).await, Decision::Approved);
+    assert_eq!(
+        post.check(&ApprovalRequest::bare(&tx("tx-1", "BTC"))).await,
+        Decision::Approved
+    );
     assert!(matches!(
-        post.check(&tx("tx-denied", "ETH")).await,
+        post.check(&ApprovalRequest::bare(&tx("tx-denied", "ETH")))
+            .await,
         Decision::Rejected(_)
     ));
 
     let wrong = approver(&service.1, Method::Get, Some("not the secret"));
     assert!(
-        matches!(wrong.check(&tx("tx-1", "ETH")).await, Decision::Rejected(r) if r.contains("401"))
+        matches!(wrong.check(&ApprovalRequest::bare(&tx("tx-1", "ETH"))).await, Decision::Rejected(r) if r.contains("401"))
     );
     let unsigned = approver(&service.1, Method::Get, None);
     assert!(
-        matches!(unsigned.check(&tx("tx-1", "ETH")).await, Decision::Rejected(r) if r.contains("401"))
+        matches!(unsigned.check(&ApprovalRequest::bare(&tx("tx-1", "ETH"))).await, Decision::Rejected(r) if r.contains("401"))
     );
 
     // The same signed request twice: the second is a replay.

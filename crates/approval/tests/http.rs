@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kms_approval::signing::{self, approval_signature, request_signature};
 use kms_approval::{
-    Approver, Decision, HttpApprover, HttpApproverConfig, Method as ApprovalMethod,
+    ApprovalRequest, Approver, Decision, HttpApprover, HttpApproverConfig, Method as ApprovalMethod,
 };
 use kms_core::PendingTransaction;
 use kms_test_support::http::{RecordingServer, Reply, Request};
@@ -57,9 +57,15 @@ async fn get_and_post_have_the_originals_shape() {
     let server = service(|_| Reply::status(200)).await;
     let url = format!("{}/kms", server.url());
     let get = approver(url.clone(), ApprovalMethod::Get, None);
-    assert_eq!(get.check(&tx("tx-1")).await, Decision::Approved);
+    assert_eq!(
+        get.check(&ApprovalRequest::bare(&tx("tx-1"))).await,
+        Decision::Approved
+    );
     let post = approver(url, ApprovalMethod::Post, None);
-    assert_eq!(post.check(&tx("tx-2")).await, Decision::Approved);
+    assert_eq!(
+        post.check(&ApprovalRequest::bare(&tx("tx-2"))).await,
+        Decision::Approved
+    );
     let seen = server.requests();
     assert_eq!(
         (seen[0].method.as_str(), seen[0].target().as_str()),
@@ -71,11 +77,58 @@ async fn get_and_post_have_the_originals_shape() {
         (seen[1].method.as_str(), seen[1].target().as_str()),
         ("POST", "/kms/tx-2")
     );
-    let body: Value = seen[1].json();
+    let mut body: Value = seen[1].json();
+    // The original's body, plus what the KMS will sign (nothing known for
+    // a bare request).
+    let kms = body.as_object_mut().unwrap().remove("kms").unwrap();
+    assert_eq!(
+        kms,
+        serde_json::json!({"prepared": {}, "intent": null, "digest": ""})
+    );
     assert_eq!(body, serde_json::to_value(tx("tx-2")).unwrap());
     assert_eq!(
         body["someNewField"]["kept"], true,
         "unknown fields reach the approver"
+    );
+}
+
+/// The body carries what the KMS filled in, the decoded intent and the
+/// digest; a `kms` field the API slipped into the transaction is replaced.
+#[tokio::test]
+async fn the_post_body_says_what_will_be_signed() {
+    let server = service(|_| Reply::status(200)).await;
+    let post = approver(format!("{}/kms", server.url()), ApprovalMethod::Post, None);
+    let mut pending = tx("tx-3");
+    pending
+        .extra
+        .insert("kms".into(), serde_json::json!({"digest": "sha256:forged"}));
+    let mut prepared = serde_json::Map::new();
+    prepared.insert("gasPrice".into(), serde_json::json!("20000000000"));
+    let mut intent = kms_core::Intent::new(kms_core::Chain::ETH, kms_core::Network::Mainnet);
+    intent.chain_id = Some("1".into());
+    intent.transfers.push(kms_core::Transfer {
+        to: "0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee".into(),
+        amount: "1000".into(),
+        asset: None,
+    });
+    let request = ApprovalRequest {
+        pending: &pending,
+        prepared: &prepared,
+        intent: Some(&intent),
+        digest: "sha256:00ff",
+    };
+    assert_eq!(post.check(&request).await, Decision::Approved);
+    let body: Value = server.requests()[0].json();
+    assert_eq!(
+        body["kms"],
+        serde_json::json!({
+            "prepared": {"gasPrice": "20000000000"},
+            "intent": {
+                "chain": "ETH", "network": "mainnet", "chainId": "1", "senders": [],
+                "transfers": [{"to": "0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee", "amount": "1000"}]
+            },
+            "digest": "sha256:00ff"
+        })
     );
 }
 
@@ -84,12 +137,16 @@ async fn anything_but_2xx_rejects() {
     for status in [201u16, 204] {
         let server = service(move |_| Reply::status(status)).await;
         let a = approver(server.url().to_string(), ApprovalMethod::Get, None);
-        assert_eq!(a.check(&tx("t")).await, Decision::Approved, "{status}");
+        assert_eq!(
+            a.check(&ApprovalRequest::bare(&tx("t"))).await,
+            Decision::Approved,
+            "{status}"
+        );
     }
     for status in [400u16, 403, 404, 500, 503] {
         let server = service(move |_| Reply::status(status)).await;
         let a = approver(server.url().to_string(), ApprovalMethod::Get, None);
-        let d = a.check(&tx("t")).await;
+        let d = a.check(&ApprovalRequest::bare(&tx("t"))).await;
         assert!(rejected(&d).contains(&status.to_string()), "{d:?}");
     }
 }
@@ -100,7 +157,7 @@ async fn a_redirect_is_not_followed_and_rejects() {
     let location = format!("{}/ok", target.url());
     let server = service(move |_| Reply::status(302).header("location", &location)).await;
     let a = approver(server.url().to_string(), ApprovalMethod::Get, None);
-    let d = a.check(&tx("t")).await;
+    let d = a.check(&ApprovalRequest::bare(&tx("t"))).await;
     assert!(rejected(&d).contains("redirect"), "{d:?}");
     assert!(target.requests().is_empty(), "the redirect was followed");
 }
@@ -110,7 +167,7 @@ async fn timeouts_and_unreachable_services_reject() {
     let server = service(|_| Reply::status(200)).await;
     let a = approver(format!("{}/slow", server.url()), ApprovalMethod::Get, None);
     let started = std::time::Instant::now();
-    let d = a.check(&tx("t")).await;
+    let d = a.check(&ApprovalRequest::bare(&tx("t"))).await;
     assert!(rejected(&d).contains("no answer"), "{d:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 
@@ -119,7 +176,7 @@ async fn timeouts_and_unreachable_services_reject() {
         .local_addr()
         .unwrap();
     let a = approver(format!("http://{free}"), ApprovalMethod::Get, None);
-    let d = a.check(&tx("t")).await;
+    let d = a.check(&ApprovalRequest::bare(&tx("t"))).await;
     assert!(rejected(&d).contains("cannot reach"), "{d:?}");
 }
 
@@ -162,7 +219,11 @@ async fn with_a_secret_only_an_answer_signed_for_this_request_approves() {
     for method in [ApprovalMethod::Get, ApprovalMethod::Post] {
         let server = signing_service("good").await;
         let a = approver(format!("{}/kms", server.url()), method, Some(SECRET));
-        assert_eq!(a.check(&tx("tx-9")).await, Decision::Approved, "{method:?}");
+        assert_eq!(
+            a.check(&ApprovalRequest::bare(&tx("tx-9"))).await,
+            Decision::Approved,
+            "{method:?}"
+        );
         let seen = server.requests();
         let ts: u64 = seen[0]
             .header(signing::TIMESTAMP_HEADER)
@@ -183,7 +244,7 @@ async fn with_a_secret_only_an_answer_signed_for_this_request_approves() {
             ApprovalMethod::Post,
             Some(SECRET),
         );
-        let d = a.check(&tx("tx-9")).await;
+        let d = a.check(&ApprovalRequest::bare(&tx("tx-9"))).await;
         assert!(
             rejected(&d).contains(signing::APPROVAL_HEADER),
             "{mode}: {d:?}"
@@ -196,7 +257,7 @@ async fn with_a_secret_only_an_answer_signed_for_this_request_approves() {
         ApprovalMethod::Get,
         Some("another secret"),
     );
-    assert!(rejected(&a.check(&tx("t")).await).contains("401"));
+    assert!(rejected(&a.check(&ApprovalRequest::bare(&tx("t"))).await).contains("401"));
 }
 
 #[test]

@@ -291,3 +291,71 @@ fn a_second_daemon_on_the_same_chains_refuses_to_start() {
     let after = s.run(&[]);
     assert!(after.status.success(), "{}", stderr(&after));
 }
+
+/// An approved-looking transaction without a chain id, completed by the
+/// API with another chain's id (56, BSC): refused before signing. With the
+/// right id it is signed, and the approver saw the filled-in value, the
+/// decoded intent (where the chain has a decoder) and the digest.
+#[test]
+fn a_chain_id_filled_in_by_the_api_is_pinned_and_shown_to_the_approver() {
+    let run = |chain_id_answer: &str| {
+        let home = Home::new();
+        home.put_wallets(vec![("mainnet-m".into(), eth_wallet(KEY_MAINNET, false))]);
+        let fake = FakeTatum::start(API_KEY);
+        let approver = FakeApprover::start();
+        let mut tx = eth_tx("late-filled", "mainnet-m", 1);
+        let mut fields: Value =
+            serde_json::from_str(tx["serializedTransaction"].as_str().unwrap()).unwrap();
+        fields.as_object_mut().unwrap().remove("chainId");
+        tx["serializedTransaction"] = json!(fields.to_string());
+        fake.force_pending("ETH", tx);
+        fake.add_recorded(&json!([{
+            "method": "POST", "url": "/v3/ethereum/web3/{apiKey}",
+            "body": {"jsonrpc": "2.0", "id": "<id>", "method": "eth_chainId", "params": []},
+            "answer": {"jsonrpc": "2.0", "id": "<id>", "result": chain_id_answer}
+        }]));
+        let out = home
+            .cmd(PASSWORD)
+            .env("TATUM_API_KEY", API_KEY)
+            .env("TATUM_API_URL", &fake.url)
+            .args(["daemon", "--chain", "ETH", "--runOnce"])
+            .args([
+                "--externalUrl",
+                &approver.url,
+                "--externalUrlMethod",
+                "POST",
+            ])
+            .output()
+            .unwrap();
+        (out, fake, approver)
+    };
+    let (out, fake, approver) = run("0x38");
+    assert!(fake.broadcasts().is_empty(), "{}", stderr(&out));
+    assert!(approver.seen().is_empty(), "never asked about it");
+    let reported = fake.error_reports();
+    let text = serde_json::to_string(&reported).unwrap();
+    assert!(text.contains("chain id 56 is not ETH mainnet"), "{text}");
+
+    let (out, fake, approver) = run("0x1");
+    assert_eq!(fake.broadcasts().len(), 1, "{}", stderr(&out));
+    let asked = &approver.seen()[0].body;
+    assert_eq!(asked["kms"]["prepared"]["chainId"], 1, "{asked}");
+    let digest = asked["kms"]["digest"].as_str().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 7 + 64,
+        "{digest}"
+    );
+    // The approval is bound to what was broadcast.
+    let tx_data = fake.broadcasts()[0].body["txData"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use sha2::Digest;
+    assert_eq!(
+        digest,
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(tx_data.as_bytes()))
+        )
+    );
+}

@@ -12,7 +12,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use kms_chain_signers::{signer, ChainApi, OfflineApi, Prepared, SignedTx, SignerError};
-use kms_core::{Network, PendingTransaction};
+use kms_core::{Intent, Network, PendingTransaction};
 use kms_vault::Wallets;
 
 use crate::keys::{KeyError, KeySelector, SigningKeys};
@@ -51,6 +51,12 @@ impl PreparedTransaction<'_> {
     /// What [`prepare`] fetched from the network (nonce, fee, blockhash...).
     pub fn facts(&self) -> &Prepared {
         &self.facts
+    }
+
+    /// What the transaction does, decoded from what [`Self::sign`] will sign.
+    pub fn intent(&self) -> Result<Intent, SignError> {
+        let input = self.keys.sign_input(self.pending, self.network);
+        Ok(signer(self.pending.chain).intent(&input, &self.facts)?)
     }
 
     /// Signs, and forgets the keys. Pure: no network.
@@ -95,6 +101,19 @@ pub fn sign_offline(
 ) -> Result<SignedTx, SignError> {
     let prepared = ready(prepare(selector, wallets, scope, pending, &OfflineApi))?;
     prepared.sign()
+}
+
+/// `sha256:` and the hex SHA-256 of what leaves the KMS for `signed`: the
+/// wire transaction where the chain sends one to a node first (SOL), else
+/// the `txData` for the broadcast endpoint. What an approval is bound to.
+pub fn digest(signed: &SignedTx) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = signed
+        .node_submission
+        .as_deref()
+        .unwrap_or(&signed.tx_data)
+        .as_bytes();
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// Hands a signed transaction to the network where its chain needs more

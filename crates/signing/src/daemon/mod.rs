@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kms_approval::{Approver, Decision};
-use kms_chain_signers::ChainApi;
+use kms_approval::{ApprovalRequest, Approver, Decision};
+use kms_chain_signers::{ChainApi, SignerError};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
 use kms_vault::Vault;
@@ -367,7 +367,8 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         report
     }
 
-    /// Admit, approve, sign, broadcast. Returns the broadcast's txId.
+    /// Admit, prepare, sign in memory, approve, broadcast. Returns the
+    /// broadcast's txId.
     async fn process(
         &mut self,
         asked: Chain,
@@ -377,17 +378,13 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         // transactions this daemon could sign at all.
         let scope = &self.scopes[&asked];
         scope.admit(tx).map_err(|e| Skip::Refused(e.to_string()))?;
-        if let Some(approver) = &self.approver {
-            match approver.check(tx).await {
-                Decision::Approved => tracing::info!(tx = %tx.id, "approved"),
-                Decision::Rejected(reason) => return Err(Skip::Rejected(reason)),
-            }
-        }
         let failed = |e: SignError| match e {
             SignError::Scope(e) => Skip::Refused(e.to_string()),
             other => Skip::Failed(other.to_string()),
         };
         let api: &dyn ChainApi = self.api.as_ref();
+        // Network facts first, then the signature, in memory: the approver
+        // is asked about the exact transaction that will leave the KMS.
         let prepared = pipeline::prepare(
             &mut self.keys,
             self.vault.wallets(),
@@ -397,7 +394,28 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         )
         .await
         .map_err(failed)?;
+        let intent = match prepared.intent() {
+            Ok(intent) => Some(intent),
+            // No decoder for this chain yet: the approver gets no intent.
+            Err(SignError::Signer(SignerError::Unsupported { .. })) => None,
+            // A decoder that does not understand the transaction: not signed.
+            Err(e) => return Err(failed(e)),
+        };
+        let facts = prepared.facts().0.clone();
         let signed = prepared.sign().map_err(failed)?;
+        let digest = pipeline::digest(&signed);
+        if let Some(approver) = &self.approver {
+            let request = ApprovalRequest {
+                pending: tx,
+                prepared: &facts,
+                intent: intent.as_ref(),
+                digest: &digest,
+            };
+            match approver.check(&request).await {
+                Decision::Approved => tracing::info!(tx = %tx.id, %digest, "approved"),
+                Decision::Rejected(reason) => return Err(Skip::Rejected(reason)),
+            }
+        }
         if self.config.log_signed_payloads {
             tracing::info!(tx = %tx.id, tx_data = %signed.tx_data, "signed (shown because TATUM_KMS_DEBUG_MODE is set)");
         }
