@@ -286,6 +286,11 @@ pub(crate) struct DaemonArgs {
     )]
     pub(crate) log_format: LogFormat,
     /// Serve Prometheus metrics and a health check on this address (e.g. 127.0.0.1:9464).
+    /// A local policy (TOML; docs/security.md): chains, networks, fee and
+    /// amount caps, destinations, transactions per hour per wallet.
+    /// Enforced whatever the approver answers.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<std::path::PathBuf>,
     #[arg(long = "metrics-addr", alias = "metricsAddr", value_name = "ADDR")]
     pub(crate) metrics_addr: Option<std::net::SocketAddr>,
 }

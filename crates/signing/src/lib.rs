@@ -3,6 +3,8 @@
 //! * [`WalletSigner`]: open a store, sign a pending transaction (offline
 //!   with no async runtime, or online); the entry point for most embedders.
 //! * [`scope`]: which wallets may sign a transaction the API handed over.
+//! * [`policy`]: a local policy (chains, networks, fee and amount caps,
+//!   destinations, hourly rate), judged on the decoded intent.
 //! * [`keys`]: which stored keys sign a pending transaction, the rules of
 //!   the original tatum-kms, in one place.
 //! * [`pipeline`]: the stages every signature goes through (choose keys,
@@ -17,6 +19,7 @@
 pub mod daemon;
 pub mod keys;
 pub mod pipeline;
+pub mod policy;
 pub mod scope;
 mod simple;
 
@@ -25,6 +28,7 @@ pub use keys::{KeyError, KeySelector, SigningKeys};
 pub use kms_chain_signers::SignedTx;
 pub use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 pub use pipeline::{PreparedTransaction, SignError};
+pub use policy::{Policy, PolicyFileError, Violation};
 pub use scope::{Scope, ScopeError};
 pub use simple::{Error, WalletSigner};
 

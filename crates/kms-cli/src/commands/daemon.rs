@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kms_approval::{Approver, HttpApprover, HttpApproverConfig, Method};
 use kms_core::{Chain, SignatureId};
-use kms_signing::{Daemon, DaemonConfig, DaemonLock, Stopper};
+use kms_signing::{Daemon, DaemonConfig, DaemonLock, Policy, Stopper};
 use secrecy::SecretString;
 
 use super::serve;
@@ -56,6 +56,15 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     let client = Arc::new(ctx.tatum_client(api_key)?);
     let mut daemon = Daemon::new(config, vault, client, approver(&opts, &ctx)?);
+    match &opts.policy {
+        Some(path) => {
+            let policy = Policy::load(path).map_err(|e| CliError::usage(e.to_string()))?;
+            daemon = daemon.with_policy(policy);
+        }
+        None => tracing::info!(
+            "no --policy: every transaction the approver approves is signed (docs/security.md shows a policy file)"
+        ),
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -76,6 +85,7 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
             testnet = daemon.config().network.is_testnet(),
             period_s = opts.period,
             approval = daemon.has_approver(),
+            policy = daemon.has_policy(),
             "daemon started"
         );
         if daemon.wallets_served() == 0 {

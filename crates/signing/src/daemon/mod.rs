@@ -27,6 +27,7 @@ pub use metrics::Metrics;
 
 use crate::keys::KeySelector;
 use crate::pipeline::{self, SignError};
+use crate::policy::Policy;
 use crate::scope::Scope;
 
 /// What a daemon serves. Everything else (the API, the approver, the store)
@@ -109,6 +110,8 @@ pub struct Daemon<A> {
     keys: KeySelector,
     api: Arc<A>,
     approver: Option<Arc<dyn Approver>>,
+    /// `--policy`: refuses what it does not allow, whatever the approver says.
+    policy: Option<Policy>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
     wake: Arc<Notify>,
@@ -144,6 +147,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             keys: KeySelector::new(),
             api,
             approver,
+            policy: None,
             stop: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
             ids: HashMap::new(),
@@ -153,6 +157,17 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         };
         daemon.index();
         daemon
+    }
+
+    /// Judges every transaction by `policy` before the approver is asked.
+    pub fn with_policy(mut self, policy: Policy) -> Daemon<A> {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Whether a local policy is enforced.
+    pub fn has_policy(&self) -> bool {
+        self.policy.is_some()
     }
 
     /// Its counters, for `/metrics` and `/healthz`.
@@ -401,6 +416,11 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             // A decoder that does not understand the transaction: not signed.
             Err(e) => return Err(failed(e)),
         };
+        if let Some(policy) = &mut self.policy {
+            policy
+                .check(tx, self.config.network, intent.as_ref())
+                .map_err(|v| Skip::Refused(v.to_string()))?;
+        }
         let facts = prepared.facts().0.clone();
         let signed = prepared.sign().map_err(failed)?;
         let digest = pipeline::digest(&signed);
@@ -435,7 +455,12 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 "the Tatum API could not broadcast it (failed: true, txId {})",
                 b.tx_id.as_deref().unwrap_or("none")
             ))),
-            Ok(b) => Ok(b.tx_id),
+            Ok(b) => {
+                if let Some(policy) = &mut self.policy {
+                    policy.record_signed(tx);
+                }
+                Ok(b.tx_id)
+            }
             Err(e) => Err(Skip::Failed(format!("broadcast: {e}"))),
         }
     }
