@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use bitcoin::secp256k1::{PublicKey, SecretKey};
-use kms_core::{Chain, Network, WalletEntry};
+use kms_core::{Chain, Intent, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::mnemonic::GivenOrFresh;
@@ -24,6 +24,14 @@ pub(crate) trait TxSigning: Send + Sync {
         api: &dyn ChainApi,
     ) -> Result<Prepared, SignerError>;
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError>;
+    /// What the transaction does, decoded from what `sign` will sign;
+    /// refused until the chain's decoder exists.
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        Err(SignerError::unsupported(
+            input.pending.chain,
+            "decoding what the transaction does",
+        ))
+    }
 }
 
 pub(crate) struct AccountChain {
@@ -142,6 +150,16 @@ impl Signer for AccountChain {
         match self.signing {
             Some(signing) => signing.prepare(input, api).await,
             None => Ok(Prepared::default()),
+        }
+    }
+
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        match self.signing {
+            Some(signing) => signing.intent(input, prepared),
+            None => Err(SignerError::unsupported(
+                self.chain,
+                "decoding what the transaction does",
+            )),
         }
     }
 

@@ -4,6 +4,7 @@
 //! chain's SDK filled missing fields from.
 
 mod celo;
+mod intent;
 mod tx;
 mod vet;
 

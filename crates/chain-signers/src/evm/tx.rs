@@ -9,11 +9,11 @@ use alloy_primitives::{Address, Bytes, Signature, TxKind, B256, U256};
 use async_trait::async_trait;
 use k256::ecdsa::SigningKey;
 use kms_core::api::rpc_result;
-use kms_core::{ApiRequest, Chain, ChainApi, Service};
+use kms_core::{ApiRequest, Chain, ChainApi, Intent, Service};
 use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
-use super::celo;
+use super::{celo, intent};
 use crate::secp_account::TxSigning;
 use crate::{Prepared, SignInput, SignedTx, SignerError};
 
@@ -225,6 +225,103 @@ impl EvmSigning {
     }
 }
 
+/// How the signed transaction prices its gas.
+pub(crate) enum FeeTerms {
+    /// Legacy (EIP-155, or Celo's legacy): one price per unit of gas.
+    Legacy { gas_price: u128 },
+    /// EIP-1559 (type 2): a cap per unit of gas and a tip within it.
+    Eip1559 {
+        max_fee_per_gas: u128,
+        max_priority_fee_per_gas: u128,
+    },
+}
+
+/// The pending transaction completed with what `prepare` fetched: exactly
+/// the fields `sign` signs and `intent` shows, built in one place so the two
+/// cannot disagree.
+pub(crate) struct Completed {
+    pub chain_id: u64,
+    pub nonce: u64,
+    pub gas: u64,
+    pub fee: FeeTerms,
+    /// `None`: a contract creation.
+    pub to: Option<Address>,
+    pub value: U256,
+    pub data: Bytes,
+}
+
+impl EvmSigning {
+    /// Fills the pending transaction's missing fields from `prepared` (what
+    /// was fetched wins, as in the original's SDKs) and refuses a chain id
+    /// that is not this chain's on this network.
+    pub(crate) fn complete(
+        &self,
+        input: &SignInput<'_>,
+        prepared: &Prepared,
+    ) -> Result<Completed, SignerError> {
+        let chain = self.chain;
+        let (_, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
+        let fetched = |name: &str| prepared.0.get(name);
+        let need =
+            |name: &str| SignerError::tx(chain, format!("{name} is missing and was not fetched"));
+        let nonce = match fetched("nonce") {
+            Some(v) => as_u64(chain, "nonce", v)?,
+            None => f.nonce.unwrap_or(0),
+        };
+        let gas = match fetched("gas") {
+            Some(v) => as_u64(chain, "gas", v)?,
+            None => f.gas.ok_or_else(|| need("gas"))?,
+        };
+        let chain_id = match fetched("chainId") {
+            Some(v) => as_u64(chain, "chainId", v)?,
+            None => f.chain_id.ok_or_else(|| need("chainId"))?,
+        };
+        // Pinned: a chain id of another chain or network, given in the
+        // transaction or answered by a node, is never signed.
+        let allowed = super::chain_ids(chain, input.network);
+        if !allowed.contains(&chain_id) {
+            return Err(SignerError::tx(
+                chain,
+                format!(
+                    "chain id {chain_id} is not {chain} {} (expected {}); refused",
+                    input.network,
+                    allowed
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            ));
+        }
+        let fee = if f.is_1559() {
+            FeeTerms::Eip1559 {
+                max_fee_per_gas: f.max_fee_per_gas.ok_or_else(|| need("maxFeePerGas"))?,
+                max_priority_fee_per_gas: f
+                    .max_priority_fee_per_gas
+                    .ok_or_else(|| need("maxPriorityFeePerGas"))?,
+            }
+        } else {
+            let gas_price = match fetched("gasPrice") {
+                Some(v) => {
+                    u128::try_from(quantity(chain, "gasPrice", Some(v))?.unwrap_or_default())
+                        .map_err(|_| bad(chain, "gasPrice is too large"))?
+                }
+                None => f.gas_price.ok_or_else(|| need("gasPrice"))?,
+            };
+            FeeTerms::Legacy { gas_price }
+        };
+        Ok(Completed {
+            chain_id,
+            nonce,
+            gas,
+            fee,
+            to: f.to,
+            value: f.value,
+            data: f.data,
+        })
+    }
+}
+
 #[async_trait]
 impl TxSigning for EvmSigning {
     async fn prepare(
@@ -325,84 +422,76 @@ impl TxSigning for EvmSigning {
         Ok(Prepared(out))
     }
 
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let chain = self.chain;
+        let tx = self.complete(input, prepared)?;
+        let sender = Address::from_private_key(&signer_of(chain, input)?);
+        let call = intent::decode_call(chain, tx.to.as_ref(), tx.value, &tx.data, || {
+            Some(sender.create(tx.nonce))
+        })?;
+        let fee_per_gas = match tx.fee {
+            FeeTerms::Legacy { gas_price } => gas_price,
+            // The most the sender can pay: every unit of gas at the cap.
+            FeeTerms::Eip1559 {
+                max_fee_per_gas, ..
+            } => max_fee_per_gas,
+        };
+        let mut out = Intent::new(chain, input.network);
+        out.chain_id = Some(tx.chain_id.to_string());
+        out.senders = vec![intent::address_text(chain, &sender)];
+        out.transfers = call.transfers;
+        out.fee = Some((U256::from(tx.gas) * U256::from(fee_per_gas)).to_string());
+        out.nonce = Some(tx.nonce.to_string());
+        out.memo = call.memo;
+        Ok(out)
+    }
+
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
         let chain = self.chain;
-        let (_, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
-        let fetched = |name: &str| prepared.0.get(name);
-        let need =
-            |name: &str| SignerError::tx(chain, format!("{name} is missing and was not fetched"));
-        let nonce = match fetched("nonce") {
-            Some(v) => as_u64(chain, "nonce", v)?,
-            None => f.nonce.unwrap_or(0),
-        };
-        let gas = match fetched("gas") {
-            Some(v) => as_u64(chain, "gas", v)?,
-            None => f.gas.ok_or_else(|| need("gas"))?,
-        };
-        let chain_id = match fetched("chainId") {
-            Some(v) => as_u64(chain, "chainId", v)?,
-            None => f.chain_id.ok_or_else(|| need("chainId"))?,
-        };
-        // Pinned: a chain id of another chain or network, given in the
-        // transaction or answered by a node, is never signed.
-        let allowed = super::chain_ids(chain, input.network);
-        if !allowed.contains(&chain_id) {
-            return Err(SignerError::tx(
-                chain,
-                format!(
-                    "chain id {chain_id} is not {chain} {} (expected {}); refused",
-                    input.network,
-                    allowed
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ),
-            ));
-        }
+        let tx = self.complete(input, prepared)?;
         let signer = signer_of(chain, input)?;
-        let to = f.to.map(TxKind::Call).unwrap_or(TxKind::Create);
-
-        let raw = if f.is_1559() {
-            let tx = TxEip1559 {
-                chain_id,
-                nonce,
-                gas_limit: gas,
-                max_fee_per_gas: f.max_fee_per_gas.ok_or_else(|| need("maxFeePerGas"))?,
-                max_priority_fee_per_gas: f
-                    .max_priority_fee_per_gas
-                    .ok_or_else(|| need("maxPriorityFeePerGas"))?,
-                to,
-                value: f.value,
-                access_list: Default::default(),
-                input: f.data.clone(),
-            };
-            let sig = sign_hash(chain, &signer, &tx.signature_hash())?;
-            tx.into_signed(sig).encoded_2718()
-        } else {
-            let gas_price = match fetched("gasPrice") {
-                Some(v) => {
-                    u128::try_from(quantity(chain, "gasPrice", Some(v))?.unwrap_or_default())
-                        .map_err(|_| bad(chain, "gasPrice is too large"))?
-                }
-                None => f.gas_price.ok_or_else(|| need("gasPrice"))?,
-            };
-            if self.celo {
-                celo::sign_legacy(
-                    &signer, chain_id, nonce, gas_price, gas, f.to, f.value, &f.data,
-                )?
-            } else {
-                let tx = TxLegacy {
-                    chain_id: Some(chain_id),
-                    nonce,
-                    gas_price,
-                    gas_limit: gas,
+        let to = tx.to.map(TxKind::Call).unwrap_or(TxKind::Create);
+        let raw = match tx.fee {
+            FeeTerms::Eip1559 {
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+            } => {
+                let unsigned = TxEip1559 {
+                    chain_id: tx.chain_id,
+                    nonce: tx.nonce,
+                    gas_limit: tx.gas,
+                    max_fee_per_gas,
+                    max_priority_fee_per_gas,
                     to,
-                    value: f.value,
-                    input: f.data.clone(),
+                    value: tx.value,
+                    access_list: Default::default(),
+                    input: tx.data,
                 };
-                let sig = sign_hash(chain, &signer, &tx.signature_hash())?;
-                tx.into_signed(sig).encoded_2718()
+                let sig = sign_hash(chain, &signer, &unsigned.signature_hash())?;
+                unsigned.into_signed(sig).encoded_2718()
+            }
+            FeeTerms::Legacy { gas_price } if self.celo => celo::sign_legacy(
+                &signer,
+                tx.chain_id,
+                tx.nonce,
+                gas_price,
+                tx.gas,
+                tx.to,
+                tx.value,
+                &tx.data,
+            )?,
+            FeeTerms::Legacy { gas_price } => {
+                let unsigned = TxLegacy {
+                    chain_id: Some(tx.chain_id),
+                    nonce: tx.nonce,
+                    gas_price,
+                    gas_limit: tx.gas,
+                    to,
+                    value: tx.value,
+                    input: tx.data,
+                };
+                let sig = sign_hash(chain, &signer, &unsigned.signature_hash())?;
+                unsigned.into_signed(sig).encoded_2718()
             }
         };
         Ok(SignedTx::plain(format!("0x{}", hex::encode(raw))))

@@ -12,10 +12,11 @@ use async_trait::async_trait;
 use bitcoin::secp256k1::{Message, PublicKey};
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
-use kms_core::{ApiRequest, Chain, ChainApi, Service};
+use kms_core::{ApiRequest, Chain, ChainApi, Intent, Service};
 use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
+use super::intent;
 use super::tx::quantity;
 use crate::secp_account::{eth_address_bytes, TxSigning};
 use crate::secp_hd::{secp, secret_from_hex};
@@ -147,6 +148,36 @@ fn sender(input: &SignInput<'_>) -> Result<(bitcoin::secp256k1::SecretKey, Addre
     Ok((secret, Address::from(eth_address_bytes(&public))))
 }
 
+/// The transaction completed with what `prepare` fetched: exactly what
+/// `sign` signs and `intent` shows, built in one place.
+struct Completed {
+    body: VetTx,
+    chain_tag: u64,
+    block_ref: u64,
+    gas: u64,
+}
+
+fn complete(input: &SignInput<'_>, prepared: &Prepared) -> Result<Completed, SignerError> {
+    let body = parse(&input.pending.serialized_transaction)?;
+    let fact = |name: &str| {
+        prepared.0.get(name).ok_or_else(|| SignerError::Network {
+            chain: Chain::VET,
+            reason: format!("{name} was not fetched from the VeChain node"),
+        })
+    };
+    let chain_tag = fact("chainTag")?.as_u64().unwrap_or_default();
+    let block_ref_hex = fact("blockRef")?.as_str().unwrap_or_default();
+    let block_ref = u64::from_str_radix(block_ref_hex, 16).map_err(|_| bad("bad blockRef"))?;
+    // thorify always estimated gas, whatever the JSON said.
+    let gas = fact("gas")?.as_u64().unwrap_or_default();
+    Ok(Completed {
+        body,
+        chain_tag,
+        block_ref,
+        gas,
+    })
+}
+
 #[async_trait]
 impl TxSigning for VetSigning {
     async fn prepare(
@@ -207,20 +238,41 @@ impl TxSigning for VetSigning {
         Ok(Prepared(facts))
     }
 
+    /// The fee is reported as the gas limit in VeChain gas units, not in a
+    /// coin: VeChain charges it in VTHO (the energy token, not VET) at
+    /// `gas × baseGasPrice × (1 + gasPriceCoef/255)`, and the base gas price
+    /// is an on-chain governance parameter that `prepare` does not fetch.
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let tx = complete(input, prepared)?;
+        let (_, sender) = sender(input)?;
+        let clause = &tx.body.clause;
+        // A creation's address derives from the transaction id: not shown,
+        // so a creation sending VET is refused by the decoder.
+        let call = intent::decode_call(
+            Chain::VET,
+            clause.to.as_ref(),
+            clause.value,
+            &clause.data,
+            || None,
+        )?;
+        let mut out = Intent::new(Chain::VET, input.network);
+        out.chain_id = Some(tx.chain_tag.to_string());
+        out.senders = vec![intent::address_text(Chain::VET, &sender)];
+        out.transfers = call.transfers;
+        out.fee = Some(tx.gas.to_string());
+        out.nonce = Some(tx.body.nonce.to_string());
+        out.memo = call.memo;
+        Ok(out)
+    }
+
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let tx = parse(&input.pending.serialized_transaction)?;
+        let Completed {
+            body: tx,
+            chain_tag,
+            block_ref,
+            gas,
+        } = complete(input, prepared)?;
         let (secret, _) = sender(input)?;
-        let fact = |name: &str| {
-            prepared.0.get(name).ok_or_else(|| SignerError::Network {
-                chain: Chain::VET,
-                reason: format!("{name} was not fetched from the VeChain node"),
-            })
-        };
-        let chain_tag = fact("chainTag")?.as_u64().unwrap_or_default();
-        let block_ref_hex = fact("blockRef")?.as_str().unwrap_or_default();
-        let block_ref = u64::from_str_radix(block_ref_hex, 16).map_err(|_| bad("bad blockRef"))?;
-        // thorify always estimated gas, whatever the JSON said.
-        let gas = fact("gas")?.as_u64().unwrap_or_default();
 
         let mut clause = Vec::new();
         match &tx.clause.to {
