@@ -1,8 +1,9 @@
-//! What BTC, LTC, DOGE, BCH and TRON transactions do, decoded before
+//! What BTC, LTC, DOGE, BCH, TRON and FLOW transactions do, decoded before
 //! signing: every signing vector's intent against the values read by hand
 //! from its `pendingTransaction` (addresses worked out from the scripts and
 //! hashes independently of the crate), and the refusals of what the
-//! decoders do not understand.
+//! decoders do not understand. FLOW has no signing vector: its intent is
+//! checked on a built transaction.
 
 use kms_chain_signers::{signer, Mnemonic, Prepared, SignInput, SignerError};
 use kms_core::{Chain, Intent, Network, PendingTransaction, Transfer};
@@ -534,4 +535,89 @@ fn a_tron_txid_that_is_not_the_raw_data_hash_is_refused() {
     let v = kms_test_support::vectors::signing_vector("tron-mainnet-trx-transfer");
     let e = intent_of(Chain::TRON, &pending, &v.keys()).unwrap_err();
     assert!(reason(e).contains("txID is not the SHA-256"));
+}
+
+// FLOW: a fully built transaction (the shape `flow_signing.rs` signs).
+
+const FLOW_SCRIPT: &str =
+    "transaction(amount: UFix64, to: Address) { prepare(signer: AuthAccount) {} execute {} }";
+
+/// Proposer and authorizer f8d6e0586b0a20c7; `signer` signs, `payer` pays.
+fn flow_request(signer: &str, payer: &str, arguments: &[&str]) -> PendingTransaction {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let request = json!({
+        "signer": {"address": signer, "key_index": "0"},
+        "transaction": {
+            "script": b64(FLOW_SCRIPT),
+            "arguments": arguments.iter().map(|a| b64(a)).collect::<Vec<_>>(),
+            "reference_block_id": "7bc42fe85d32ca513769a74f97f7e1a7bad6c9407f0d934c2aa645ef9cf613c7",
+            "gas_limit": "9999",
+            "proposal_key": {"address": "f8d6e0586b0a20c7", "key_index": 0, "sequence_number": "1234567"},
+            "payer": payer,
+            "authorizers": ["f8d6e0586b0a20c7"],
+        }
+    });
+    serde_json::from_value(json!({
+        "id": "5e68c66581f4d0dc8a4e5b55",
+        "chain": "FLOW",
+        "serializedTransaction": request.to_string(),
+        "hashes": ["a5f04c8b-0bd4-4c2c-b0a2-bba1d4f1b4b4"],
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_flow_intent_names_the_script_arguments_signers_and_sequence_number() {
+    let pending = flow_request(
+        "f8d6e0586b0a20c7",
+        "0x01cf0e2f2f715450",
+        &[
+            r#"{"type": "UFix64", "value": "1.50000000"}"#,
+            r#"{"type":"Address","value":"0x01cf0e2f2f715450"}"#,
+        ],
+    );
+    let got = intent_of(Chain::FLOW, &pending, &[]).unwrap();
+    let mut want = Intent::new(Chain::FLOW, Network::Mainnet);
+    // The authorizer, then the payer.
+    want.senders = vec!["0xf8d6e0586b0a20c7".into(), "0x01cf0e2f2f715450".into()];
+    want.nonce = Some("1234567".into());
+    // SHA3-256 of FLOW_SCRIPT, computed with Python's hashlib.sha3_256.
+    want.memo = Some(
+        "Cadence script sha3-256:b8044a21fbdcbdbfd40284a74abb754f209cface3e0bf612162ecc58e2761581, \
+         arguments [{\"type\":\"UFix64\",\"value\":\"1.50000000\"}, \
+         {\"type\":\"Address\",\"value\":\"0x01cf0e2f2f715450\"}], gas limit 9999"
+            .into(),
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn flow_requests_sign_would_refuse_have_no_intent() {
+    const USER: &str = "f8d6e0586b0a20c7";
+    const PAYER: &str = "01cf0e2f2f715450";
+    // An argument that is not JSON-Cadence.
+    let e = intent_of(Chain::FLOW, &flow_request(USER, PAYER, &["not json"]), &[]).unwrap_err();
+    assert!(reason(e).contains("arguments[0] is not a JSON-Cadence value"));
+    // The payer signs the envelope last, and the authorizer has not signed
+    // the payload yet.
+    let e = intent_of(Chain::FLOW, &flow_request(PAYER, PAYER, &[]), &[]).unwrap_err();
+    assert!(reason(e).contains("has not signed the payload yet"));
+    // A signer with no role in the transaction.
+    let e = intent_of(Chain::FLOW, &flow_request("0a", PAYER, &[]), &[]).unwrap_err();
+    assert!(reason(e).contains("is not the proposer, the payer or an authorizer"));
+    // The original's {"type", "body"} request.
+    let mut pending = flow_request(USER, PAYER, &[]);
+    pending.serialized_transaction = json!({"type": 0, "body": {}}).to_string();
+    let e = intent_of(Chain::FLOW, &pending, &[]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SignerError::Unsupported {
+                chain: Chain::FLOW,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
