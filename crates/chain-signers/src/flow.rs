@@ -54,11 +54,17 @@
 //! `txData` is the same REST transaction body with the new signature added
 //! (signature lists in canonical order, addresses without `0x`, integers as
 //! strings), ready to `POST /v1/transactions` to an access node.
+//!
+//! # Intent
+//! A Cadence script cannot be decoded in general, so the intent claims no
+//! transfer: it names the script by SHA3-256 with its arguments in the
+//! memo, the authorizers and payer as senders, and the proposal key's
+//! sequence number as nonce (see `decode_intent`).
 
 use async_trait::async_trait;
 use base64::Engine;
 use bitcoin::secp256k1::{Message, PublicKey, SecretKey};
-use kms_core::{Chain, Network, WalletEntry};
+use kms_core::{Chain, Intent, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
@@ -128,6 +134,10 @@ impl Signer for Flow {
         key: &SecretString,
     ) -> Result<String, SignerError> {
         DERIVATION.address_from_private_key(network, key)
+    }
+
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        decode_intent(input.network, &input.pending.serialized_transaction)
     }
 
     fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
@@ -498,9 +508,18 @@ fn sign_message(key: &SecretKey, rlp: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-/// Signs the request in `serialized` (see the module docs) with `key`;
-/// returns the REST transaction body with the signature added.
-fn sign_request(serialized: &str, key: &SecretKey) -> Result<String, SignerError> {
+/// A signing request, checked as far as it can be without the key: the
+/// transaction (signature lists sorted), who signs with which key, and
+/// whether that is the envelope (payer) or the payload. `sign` and `intent`
+/// both start here, so the intent describes exactly what gets signed.
+struct CheckedRequest {
+    tx: Transaction,
+    signer: Address,
+    key_index: u64,
+    signs_envelope: bool,
+}
+
+fn check_request(serialized: &str) -> Result<CheckedRequest, SignerError> {
     let value: serde_json::Value = serde_json::from_str(serialized)
         .map_err(|e| bad(format!("serializedTransaction is not JSON: {e}")))?;
     if value.get("transaction").is_none() && value.get("type").is_some() {
@@ -540,7 +559,7 @@ fn sign_request(serialized: &str, key: &SecretKey) -> Result<String, SignerError
             hex::encode(signer)
         )));
     }
-    let signature = if signs_envelope {
+    if signs_envelope {
         // The payer signs last: its signature covers every payload signature.
         let mut owing: Vec<Address> = vec![tx.proposer];
         owing.extend(&tx.authorizers);
@@ -553,6 +572,65 @@ fn sign_request(serialized: &str, key: &SecretKey) -> Result<String, SignerError
                 hex::encode(missing)
             )));
         }
+    }
+    Ok(CheckedRequest {
+        tx,
+        signer,
+        key_index,
+        signs_envelope,
+    })
+}
+
+/// What a FLOW transaction does, as far as it can be known without running
+/// its Cadence script. A script can move anything its authorizers own, so
+/// no transfer is claimed: `transfers` stays empty and the memo names the
+/// script by its SHA3-256 (for comparison with known templates) with its
+/// JSON-Cadence arguments and the gas limit, for the approver to judge.
+/// Senders: the authorizers (whose accounts the script acts for), then the
+/// payer (who pays the fee), each once. Nonce: the proposal key's sequence
+/// number. No fee is given: Flow charges by execution effort, in FLOW, and
+/// the gas limit is not an amount of it.
+fn decode_intent(network: Network, serialized: &str) -> Result<Intent, SignerError> {
+    let CheckedRequest { tx, .. } = check_request(serialized)?;
+    let mut intent = Intent::new(Chain::FLOW, network);
+    for address in tx.authorizers.iter().chain([&tx.payer]) {
+        let text = format!("0x{}", hex::encode(address));
+        if !intent.senders.contains(&text) {
+            intent.senders.push(text);
+        }
+    }
+    intent.nonce = Some(tx.proposer_sequence_number.to_string());
+    let arguments = tx
+        .arguments
+        .iter()
+        .enumerate()
+        .map(|(i, argument)| {
+            // Re-serialized compactly: the node rejects an argument that is
+            // not JSON-Cadence, and the memo should not carry raw bytes.
+            serde_json::from_slice::<serde_json::Value>(argument)
+                .map(|value| value.to_string())
+                .map_err(|_| bad(format!("arguments[{i}] is not a JSON-Cadence value")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    intent.memo = Some(format!(
+        "Cadence script sha3-256:{}, arguments [{}], gas limit {}",
+        hex::encode(Sha3_256::digest(&tx.script)),
+        arguments.join(", "),
+        tx.gas_limit
+    ));
+    Ok(intent)
+}
+
+/// Signs the request in `serialized` (see the module docs) with `key`;
+/// returns the REST transaction body with the signature added.
+fn sign_request(serialized: &str, key: &SecretKey) -> Result<String, SignerError> {
+    let CheckedRequest {
+        mut tx,
+        signer,
+        key_index,
+        signs_envelope,
+    } = check_request(serialized)?;
+    let signature = if signs_envelope {
         sign_message(key, &tx.envelope_rlp()?)
     } else {
         sign_message(key, &tx.payload_rlp())

@@ -21,9 +21,12 @@
 use bitcoin::hashes::{sha256d, Hash};
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::{Amount, ScriptBuf, Transaction};
-use kms_core::Chain;
+use kms_core::{Chain, Intent};
 
-use super::{schnorr, AddressStyle, Network, Profile, Signing, SpendingKey};
+use super::{
+    cashaddr, push_unique, schnorr, AddressStyle, Network, Profile, ScriptAddresses, Signing,
+    SpendingKey,
+};
 use crate::secp_hd::{TPUB, XPUB};
 use crate::{SignInput, SignerError};
 
@@ -39,6 +42,9 @@ pub(crate) static BCH: Profile = Profile {
             prefix: "bitcoincash",
         },
         wif_version: 0x80,
+        script_addresses: ScriptAddresses::CashAddr {
+            prefix: "bitcoincash",
+        },
     },
     testnet: Network {
         coin: 145,
@@ -46,6 +52,7 @@ pub(crate) static BCH: Profile = Profile {
         xpub_address: AddressStyle::CashAddr { prefix: "bchtest" },
         key_address: AddressStyle::CashAddr { prefix: "bchtest" },
         wif_version: 0xef,
+        script_addresses: ScriptAddresses::CashAddr { prefix: "bchtest" },
     },
     signing: Signing::BitcoinCash,
 };
@@ -53,10 +60,59 @@ pub(crate) static BCH: Profile = Profile {
 /// SIGHASH_ALL | SIGHASH_FORKID, fork id 0.
 const SIGHASH_ALL_FORKID: u32 = 0x41;
 
+/// What a pending BCH transaction does. The format carries no input
+/// scripts, but each input is signed as the P2PKH output of the key
+/// [`assign_keys`] gives it (a signature for any other script is invalid),
+/// so those keys' addresses are the senders; the fee is the input amounts
+/// minus the outputs.
+pub(super) fn intent(profile: &Profile, input: &SignInput<'_>) -> Result<Intent, SignerError> {
+    let (tx, amounts) = parse(profile.chain, &input.pending.serialized_transaction)?;
+    let (keys, plan) = assign_keys(profile, input, &tx)?;
+    let ScriptAddresses::CashAddr { prefix } =
+        profile.network(input.network.is_testnet()).script_addresses
+    else {
+        return Err(SignerError::tx(
+            profile.chain,
+            "this network's addresses are not CashAddr",
+        ));
+    };
+    let mut senders = Vec::new();
+    for &key_index in &plan {
+        push_unique(
+            &mut senders,
+            cashaddr::encode_p2pkh(prefix, &keys[key_index].pubkey_hash),
+        );
+    }
+    let fee = unspent(profile.chain, &tx, &amounts)?;
+    profile.describe(input.network, senders, &tx.output, fee)
+}
+
+/// Input amounts minus outputs; outputs above the inputs are refused (the
+/// network would reject the transaction).
+fn unspent(chain: Chain, tx: &Transaction, amounts: &[u64]) -> Result<u64, SignerError> {
+    let inputs = amounts
+        .iter()
+        .try_fold(0u64, |total, &a| total.checked_add(a))
+        .ok_or_else(|| SignerError::tx(chain, "its input amounts overflow"))?;
+    let outputs = tx
+        .output
+        .iter()
+        .try_fold(0u64, |total, o| total.checked_add(o.value.to_sat()))
+        .ok_or_else(|| SignerError::tx(chain, "its outputs overflow"))?;
+    inputs.checked_sub(outputs).ok_or_else(|| {
+        SignerError::tx(
+            chain,
+            format!("its outputs ({outputs} satoshis) exceed its inputs ({inputs} satoshis)"),
+        )
+    })
+}
+
 /// Signs a pending BCH transaction; returns its hex.
 pub(super) fn sign(profile: &Profile, input: &SignInput<'_>) -> Result<String, SignerError> {
     let chain = profile.chain;
     let (mut tx, amounts) = parse(chain, &input.pending.serialized_transaction)?;
+    // Refused for signing as for the intent: the network would reject it.
+    unspent(chain, &tx, &amounts)?;
     let (keys, plan) = assign_keys(profile, input, &tx)?;
 
     let mut script_sigs = Vec::with_capacity(plan.len());

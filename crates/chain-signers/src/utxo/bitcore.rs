@@ -19,10 +19,10 @@ use bitcoin::secp256k1::Message;
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::transaction::Version;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
-use kms_core::Chain;
+use kms_core::{Chain, Intent};
 use serde::Deserialize;
 
-use super::{Profile, SpendingKey};
+use super::{push_unique, Payee, Profile, SpendingKey};
 use crate::secp_hd::secp;
 use crate::{SignInput, SignerError};
 
@@ -306,14 +306,16 @@ fn signable(script: &bitcoin::Script, segwit: bool) -> bool {
     script.is_p2pkh() || (segwit && (script.is_p2wpkh() || script.is_p2sh()))
 }
 
-/// Signs a pending BTC/LTC/DOGE transaction; returns its hex.
-pub(super) fn sign(
+/// The pending transaction as [`sign`] will sign it: parsed, every input of
+/// a kind this chain signs, and bitcore's checks passed where the SDK runs
+/// them. [`intent`] reads the same value, so the two cannot disagree.
+fn checked_unsigned(
     profile: &Profile,
     rules: Rules,
     input: &SignInput<'_>,
-) -> Result<String, SignerError> {
+) -> Result<Unsigned, SignerError> {
     let chain = profile.chain;
-    let mut unsigned = Unsigned::parse(chain, &input.pending.serialized_transaction)?;
+    let unsigned = Unsigned::parse(chain, &input.pending.serialized_transaction)?;
     for (i, out) in unsigned.spent.iter().enumerate() {
         if !signable(&out.script_pubkey, rules.segwit) {
             let kinds = if rules.segwit {
@@ -331,6 +333,47 @@ pub(super) fn sign(
     if let (Some(checks), None) = (rules.checks, &input.pending.withdrawal_id) {
         bitcore_default_checks(chain, &checks, &unsigned)?;
     }
+    Ok(unsigned)
+}
+
+/// What a pending BTC/LTC/DOGE transaction does: the addresses of the
+/// outputs its inputs spend, every output, inputs − outputs as the fee.
+pub(super) fn intent(
+    profile: &Profile,
+    rules: Rules,
+    input: &SignInput<'_>,
+) -> Result<Intent, SignerError> {
+    let unsigned = checked_unsigned(profile, rules, input)?;
+    let style = profile.network(input.network.is_testnet()).script_addresses;
+    let mut senders = Vec::new();
+    for (i, spent) in unsigned.spent.iter().enumerate() {
+        match style.payee(profile.chain, &spent.script_pubkey)? {
+            Payee::Address(address) => push_unique(&mut senders, address),
+            // `checked_unsigned` admits only key-spendable inputs.
+            Payee::Data(_) => {
+                return Err(SignerError::tx(
+                    profile.chain,
+                    format!("input {i} spends an OP_RETURN output"),
+                ))
+            }
+        }
+    }
+    profile.describe(
+        input.network,
+        senders,
+        &unsigned.tx.output,
+        unsigned.unspent(),
+    )
+}
+
+/// Signs a pending BTC/LTC/DOGE transaction; returns its hex.
+pub(super) fn sign(
+    profile: &Profile,
+    rules: Rules,
+    input: &SignInput<'_>,
+) -> Result<String, SignerError> {
+    let chain = profile.chain;
+    let mut unsigned = checked_unsigned(profile, rules, input)?;
     let keys = profile.signing_keys(input)?;
 
     // Which key spends each input: the first that can.

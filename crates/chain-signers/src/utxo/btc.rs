@@ -6,7 +6,7 @@
 use kms_core::Chain;
 
 use super::bitcore::Rules;
-use super::{AddressStyle, Network, Profile, Signing};
+use super::{AddressStyle, Network, Profile, ScriptAddresses, Signing};
 use crate::secp_hd::{TPUB, XPUB};
 
 pub(crate) static BTC: Profile = Profile {
@@ -19,6 +19,11 @@ pub(crate) static BTC: Profile = Profile {
         },
         key_address: AddressStyle::P2pkh { version: 0x00 },
         wif_version: 0x80,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x00,
+            p2sh: 0x05,
+            segwit_hrp: Some("bc"),
+        },
     },
     testnet: Network {
         coin: 1,
@@ -28,6 +33,11 @@ pub(crate) static BTC: Profile = Profile {
         },
         key_address: AddressStyle::P2pkh { version: 0x6f },
         wif_version: 0xef,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x6f,
+            p2sh: 0xc4,
+            segwit_hrp: Some("tb"),
+        },
     },
     signing: Signing::Bitcore(Rules {
         segwit: true,

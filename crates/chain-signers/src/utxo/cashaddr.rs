@@ -43,7 +43,16 @@ fn to_5bit(data: &[u8]) -> Vec<u8> {
 
 /// `prefix:q…` for a P2PKH hash (version byte 0: key hash, 160 bits).
 pub(crate) fn encode_p2pkh(prefix: &str, hash: &[u8; 20]) -> String {
-    let mut payload = vec![0u8];
+    encode(prefix, 0x00, hash)
+}
+
+/// `prefix:p…` for a P2SH hash (version byte 8: script hash, 160 bits).
+pub(crate) fn encode_p2sh(prefix: &str, hash: &[u8; 20]) -> String {
+    encode(prefix, 0x08, hash)
+}
+
+fn encode(prefix: &str, version: u8, hash: &[u8; 20]) -> String {
+    let mut payload = vec![version];
     payload.extend_from_slice(hash);
     let data = to_5bit(&payload);
     let mut check_input: Vec<u8> = prefix.bytes().map(|b| b & 0x1f).collect();
@@ -71,6 +80,11 @@ mod tests {
         assert_eq!(
             super::encode_p2pkh("bitcoincash", &hash),
             "bitcoincash:qr6m7j9njldwwzlg9v7v53unlr4jkmx6eylep8ekg2"
+        );
+        // cashaddr.md: the same hash as a P2SH (type 1) on bchtest.
+        assert_eq!(
+            super::encode_p2sh("bchtest", &hash),
+            "bchtest:pr6m7j9njldwwzlg9v7v53unlr4jkmx6eyvwc0uz5t"
         );
     }
 }

@@ -7,7 +7,7 @@
 use kms_core::Chain;
 
 use super::bitcore::{Checks, Rules};
-use super::{AddressStyle, Network, Profile, Signing};
+use super::{AddressStyle, Network, Profile, ScriptAddresses, Signing};
 use crate::secp_hd::{TPUB, XPUB};
 
 /// bitcore-lib-doge 10.0's `Transaction` constants.
@@ -25,6 +25,11 @@ pub(crate) static DOGE: Profile = Profile {
         xpub_address: AddressStyle::P2pkh { version: 0x1e },
         key_address: AddressStyle::P2pkh { version: 0x1e },
         wif_version: 0x9e,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x1e,
+            p2sh: 0x16,
+            segwit_hrp: None,
+        },
     },
     testnet: Network {
         coin: 1,
@@ -32,6 +37,11 @@ pub(crate) static DOGE: Profile = Profile {
         xpub_address: AddressStyle::P2pkh { version: 0x71 },
         key_address: AddressStyle::P2pkh { version: 0x71 },
         wif_version: 0xf1,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x71,
+            p2sh: 0xc4,
+            segwit_hrp: None,
+        },
     },
     signing: Signing::Bitcore(Rules {
         segwit: false,

@@ -6,7 +6,7 @@
 use kms_core::Chain;
 
 use super::bitcore::Rules;
-use super::{AddressStyle, Network, Profile, Signing};
+use super::{AddressStyle, Network, Profile, ScriptAddresses, Signing};
 
 pub(crate) static LTC: Profile = Profile {
     chain: Chain::LTC,
@@ -16,6 +16,11 @@ pub(crate) static LTC: Profile = Profile {
         xpub_address: AddressStyle::P2pkh { version: 0x30 },
         key_address: AddressStyle::P2pkh { version: 0x30 },
         wif_version: 0xb0,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x30,
+            p2sh: 0x32,
+            segwit_hrp: Some("ltc"),
+        },
     },
     testnet: Network {
         coin: 1,
@@ -23,6 +28,11 @@ pub(crate) static LTC: Profile = Profile {
         xpub_address: AddressStyle::P2pkh { version: 0x6f },
         key_address: AddressStyle::P2pkh { version: 0x6f },
         wif_version: 0xef,
+        script_addresses: ScriptAddresses::Base58 {
+            p2pkh: 0x6f,
+            p2sh: 0x3a,
+            segwit_hrp: Some("tltc"),
+        },
     },
     // bitcore-lib-ltc signs P2WPKH inputs too.
     signing: Signing::Bitcore(Rules {

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use bitcoin::bip32::Xpub;
 use bitcoin::hashes::{hash160, Hash};
 use bitcoin::secp256k1::{PublicKey, SecretKey};
-use kms_core::{Chain, WalletEntry};
+use kms_core::{Chain, Intent, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
@@ -60,6 +60,114 @@ struct Network {
     /// xpub addresses are segwit.
     key_address: AddressStyle,
     wif_version: u8,
+    /// How the intent names the scripts outputs and inputs pay to.
+    script_addresses: ScriptAddresses,
+}
+
+/// The address formats of a network's output scripts, for the intent.
+#[derive(Clone, Copy)]
+enum ScriptAddresses {
+    /// Base58check P2PKH and P2SH with these version bytes, and segwit
+    /// programs in bech32/bech32m with this prefix where the chain has segwit.
+    Base58 {
+        p2pkh: u8,
+        p2sh: u8,
+        segwit_hrp: Option<&'static str>,
+    },
+    /// Bitcoin Cash CashAddr (P2PKH and P2SH) with this prefix.
+    CashAddr { prefix: &'static str },
+}
+
+/// What an output script pays: an address, or nothing (an `OP_RETURN`
+/// data carrier, with its pushed data).
+enum Payee {
+    Address(String),
+    Data(Vec<Vec<u8>>),
+}
+
+impl ScriptAddresses {
+    /// The address `script` pays. Only the standard templates are named;
+    /// anything else (bare multisig, P2PK, unknown programs) is refused, so
+    /// the approver never sees a payment it cannot identify.
+    fn payee(self, chain: Chain, script: &bitcoin::Script) -> Result<Payee, SignerError> {
+        let bytes = script.as_bytes();
+        let unknown = || {
+            SignerError::tx(
+                chain,
+                format!(
+                    "an output script of no known address type: {}",
+                    hex::encode(bytes)
+                ),
+            )
+        };
+        if script.is_op_return() {
+            let mut pushes = Vec::new();
+            for instruction in script.instructions().skip(1) {
+                match instruction.map_err(|_| unknown())? {
+                    bitcoin::script::Instruction::PushBytes(data) => {
+                        pushes.push(data.as_bytes().to_vec())
+                    }
+                    bitcoin::script::Instruction::Op(_) => return Err(unknown()),
+                }
+            }
+            return Ok(Payee::Data(pushes));
+        }
+        let address = match self {
+            ScriptAddresses::Base58 {
+                p2pkh,
+                p2sh,
+                segwit_hrp,
+            } => {
+                if script.is_p2pkh() {
+                    base58_address(p2pkh, &bytes[3..23])
+                } else if script.is_p2sh() {
+                    base58_address(p2sh, &bytes[2..22])
+                } else if let (Some(hrp), Some(version)) = (segwit_hrp, script.witness_version()) {
+                    // Version 0 programs are 20 or 32 bytes, later ones any
+                    // of 2 to 40 bytes (`witness_version` checks the shape).
+                    let program = &bytes[2..];
+                    if version == bitcoin::WitnessVersion::V0 && ![20, 32].contains(&program.len())
+                    {
+                        return Err(unknown());
+                    }
+                    let hrp = bech32::Hrp::parse(hrp).map_err(|_| unknown())?;
+                    let version =
+                        bech32::Fe32::try_from(version.to_num()).map_err(|_| unknown())?;
+                    bech32::segwit::encode(hrp, version, program).map_err(|_| unknown())?
+                } else {
+                    return Err(unknown());
+                }
+            }
+            ScriptAddresses::CashAddr { prefix } => {
+                let hash = |range: std::ops::Range<usize>| -> [u8; 20] {
+                    bytes[range].try_into().expect("a 20-byte template slot")
+                };
+                if script.is_p2pkh() {
+                    cashaddr::encode_p2pkh(prefix, &hash(3..23))
+                } else if script.is_p2sh() {
+                    cashaddr::encode_p2sh(prefix, &hash(2..22))
+                } else {
+                    return Err(unknown());
+                }
+            }
+        };
+        Ok(Payee::Address(address))
+    }
+}
+
+fn base58_address(version: u8, hash: &[u8]) -> String {
+    let mut payload = Vec::with_capacity(21);
+    payload.push(version);
+    payload.extend_from_slice(hash);
+    bitcoin::base58::encode_check(&payload)
+}
+
+/// Order-preserving de-duplication (senders: one wallet often pays several
+/// inputs).
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
 }
 
 /// How a chain's pending transactions are written and signed.
@@ -79,6 +187,68 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
+    /// The intent of a UTXO transaction: `senders` as found, every output
+    /// as a transfer in order (change included: the approver sees all of
+    /// them), `OP_RETURN` data in the memo, and the fee.
+    fn describe(
+        &self,
+        network: kms_core::Network,
+        senders: Vec<String>,
+        outputs: &[bitcoin::TxOut],
+        fee: u64,
+    ) -> Result<Intent, SignerError> {
+        let style = self.network(network.is_testnet()).script_addresses;
+        let mut intent = Intent::new(self.chain, network);
+        intent.senders = senders;
+        let mut data = Vec::new();
+        for (i, output) in outputs.iter().enumerate() {
+            let amount = output.value.to_sat();
+            match style.payee(self.chain, &output.script_pubkey)? {
+                Payee::Address(to) => intent.transfers.push(Transfer {
+                    to,
+                    amount: amount.to_string(),
+                    asset: None,
+                }),
+                // Coins sent to a data carrier are burnt: never what a
+                // payment means, so not signed.
+                Payee::Data(_) if amount != 0 => {
+                    return Err(SignerError::tx(
+                        self.chain,
+                        format!("output {i} burns {amount} satoshis in an OP_RETURN"),
+                    ))
+                }
+                Payee::Data(pushes) => {
+                    let pushes: Vec<String> = pushes
+                        .iter()
+                        .map(|p| format!("0x{}", hex::encode(p)))
+                        .collect();
+                    data.push(
+                        format!("OP_RETURN {}", pushes.join(" "))
+                            .trim_end()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        if !data.is_empty() {
+            intent.memo = Some(data.join("; "));
+        }
+        intent.fee = Some(fee.to_string());
+        Ok(intent)
+    }
+
+    /// Refuses a pending transaction named for another chain.
+    fn check_chain(&self, input: &SignInput<'_>) -> Result<(), SignerError> {
+        let named = input.pending.chain;
+        if named != self.chain {
+            return Err(SignerError::tx(
+                self.chain,
+                format!("the pending transaction is for chain '{named}'"),
+            ));
+        }
+        Ok(())
+    }
+
     fn network(&self, testnet: bool) -> &Network {
         if testnet {
             &self.testnet
@@ -404,14 +574,16 @@ impl Signer for Profile {
         })
     }
 
-    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let named = input.pending.chain;
-        if named != self.chain {
-            return Err(SignerError::tx(
-                self.chain,
-                format!("the pending transaction is for chain '{named}'"),
-            ));
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        self.check_chain(input)?;
+        match self.signing {
+            Signing::Bitcore(rules) => bitcore::intent(self, rules, input),
+            Signing::BitcoinCash => bch::intent(self, input),
         }
+    }
+
+    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+        self.check_chain(input)?;
         let tx_data = match self.signing {
             Signing::Bitcore(rules) => bitcore::sign(self, rules, input)?,
             Signing::BitcoinCash => bch::sign(self, input)?,
