@@ -359,3 +359,71 @@ fn a_chain_id_filled_in_by_the_api_is_pinned_and_shown_to_the_approver() {
         )
     );
 }
+
+/// The local policy refuses what it does not allow even when the approver
+/// approves everything: here a destination not on its list.
+#[test]
+fn the_local_policy_refuses_whatever_the_approver_says() {
+    let home = Home::new();
+    home.put_wallets(vec![("testnet-a".into(), eth_wallet(KEY_TESTNET, true))]);
+    let fake = FakeTatum::start(API_KEY);
+    let approver = FakeApprover::start();
+    let policy = home.root.join("policy.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[chains.ETH]
+networks = ["testnet"]
+max_amount = "1000"
+destinations = ["0x18562fdd91d29206f5e7ee4b1b1fbe14c47ad6ee"]
+"#,
+    )
+    .unwrap();
+    let mut elsewhere = eth_tx("to-elsewhere", "testnet-a", 11155111);
+    elsewhere["serializedTransaction"] = json!(json!({
+        "to": "0x000000000000000000000000000000000000dead", "value": "1000",
+        "gasPrice": "20000000000", "gas": 21000, "nonce": 2, "chainId": 11155111
+    })
+    .to_string());
+    fake.force_pending("ETH", elsewhere);
+    fake.force_pending("ETH", eth_tx("to-allowed", "testnet-a", 11155111));
+    let out = home
+        .cmd(PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &fake.url)
+        .args(["daemon", "--testnet", "--chain", "ETH", "--runOnce"])
+        .args(["--externalUrl", &approver.url])
+        .args(["--policy", policy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let log = stderr(&out);
+    let sent: Vec<Value> = fake
+        .broadcasts()
+        .iter()
+        .map(|b| b.body["signatureId"].clone())
+        .collect();
+    assert_eq!(sent, [json!("to-allowed")], "{log}");
+    let reported = serde_json::to_string(&fake.error_reports()).unwrap();
+    assert!(
+        reported
+            .contains("0x000000000000000000000000000000000000dead is not an allowed destination"),
+        "{reported}"
+    );
+    // A policy that does not parse stops the daemon before it starts.
+    std::fs::write(&policy, "[chains.ETH]\nnetworks = [\"main\"]\n").unwrap();
+    let bad = home
+        .cmd(PASSWORD)
+        .env("TATUM_API_KEY", API_KEY)
+        .env("TATUM_API_URL", &fake.url)
+        .args([
+            "daemon",
+            "--testnet",
+            "--runOnce",
+            "--policy",
+            policy.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("'main' is neither mainnet nor testnet"));
+}
