@@ -1,0 +1,412 @@
+//! What the ed25519 chains' transactions do (`Signer::intent`), decoded
+//! after `prepare` from what `sign` signs: each signing vector's intent is
+//! compared with the one read by hand from its pendingTransaction (the
+//! expected values below are written out, not computed by the decoder), and
+//! operations the decoders do not know are refused.
+
+use kms_chain_signers::{signer, Prepared, SignInput, SignerError};
+use kms_core::{Chain, Intent, Network, PendingTransaction, Transfer};
+use kms_test_support::replay::Replay;
+use kms_test_support::vectors::{signing_vector, SigningVector};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+fn input<'a>(
+    v: &SigningVector,
+    pending: &'a PendingTransaction,
+    keys: &'a [SecretString],
+) -> SignInput<'a> {
+    SignInput {
+        pending,
+        network: if v.testnet() {
+            Network::Testnet
+        } else {
+            Network::Mainnet
+        },
+        keys,
+        mnemonic: None,
+    }
+}
+
+/// The vector's intent after `prepare` with its recorded requests; `sign`
+/// must also succeed on the same prepared values.
+async fn vector_intent(v: &SigningVector) -> (Intent, Prepared) {
+    let pending = v.pending();
+    let keys = v.keys();
+    let input = input(v, &pending, &keys);
+    let s = signer(v.chain());
+    let prepared = s
+        .prepare(&input, &Replay::new(v.sdk_requests()))
+        .await
+        .unwrap();
+    s.sign(&input, &prepared).unwrap();
+    (s.intent(&input, &prepared).unwrap(), prepared)
+}
+
+/// The intent of `v` with its serializedTransaction replaced.
+fn intent_of(
+    v: &SigningVector,
+    serialized: &str,
+    prepared: &Prepared,
+) -> Result<Intent, SignerError> {
+    let mut pending = v.pending();
+    pending.serialized_transaction = serialized.to_string();
+    let keys = v.keys();
+    signer(v.chain()).intent(&input(v, &pending, &keys), prepared)
+}
+
+fn transfer(to: &str, amount: &str, asset: Option<&str>) -> Transfer {
+    Transfer {
+        to: to.into(),
+        amount: amount.into(),
+        asset: asset.map(String::from),
+    }
+}
+
+fn pending_json(v: &SigningVector) -> serde_json::Map<String, Value> {
+    serde_json::from_str(v.pending().serialized_transaction.as_str()).unwrap()
+}
+
+// ---------------------------------------------------------------- XRP
+
+#[tokio::test]
+async fn xrp_payment_vector() {
+    let v = signing_vector("xrp-payment-ed25519");
+    let (intent, _) = vector_intent(&v).await;
+    // {"TransactionType":"Payment","Account":"rGVC…","Destination":"rPT1…",
+    //  "Amount":"1000000","Fee":"12","Sequence":42,"Flags":2147483648,
+    //  "DestinationTag":12345}
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::XRP,
+            network: Network::Mainnet,
+            chain_id: None,
+            senders: vec!["rGVCddjtEYJTSAry5XyJC15rLUtbdB7jU7".into()],
+            transfers: vec![transfer(
+                "rPT1Sjq2YGrBMTttX4GZHjKu9dyfzbpAYe",
+                "1000000",
+                None
+            )],
+            fee: Some("12".into()),
+            nonce: Some("42".into()),
+            memo: Some("Flags 2147483648; DestinationTag 12345".into()),
+        }
+    );
+}
+
+#[tokio::test]
+async fn xrp_issued_currency_trust_set_and_account_set() {
+    let v = signing_vector("xrp-payment-ed25519");
+    let issuer = "rPT1Sjq2YGrBMTttX4GZHjKu9dyfzbpAYe";
+    let mut tx = pending_json(&v);
+    tx.insert(
+        "Amount".into(),
+        json!({"currency": "USD", "issuer": issuer, "value": "12.5"}),
+    );
+    tx.remove("DestinationTag");
+    tx.insert("Flags".into(), json!(0));
+    let intent = intent_of(&v, &Value::Object(tx).to_string(), &Prepared::default()).unwrap();
+    assert_eq!(
+        intent.transfers,
+        vec![transfer(issuer, "12.5", Some(&format!("USD.{issuer}")))]
+    );
+    assert_eq!(intent.memo, None);
+
+    let trust = json!({
+        "TransactionType": "TrustSet", "Account": "rGVCddjtEYJTSAry5XyJC15rLUtbdB7jU7",
+        "LimitAmount": {"currency": "USD", "issuer": issuer, "value": "1000"},
+        "Fee": "12", "Sequence": 7,
+    });
+    let intent = intent_of(&v, &trust.to_string(), &Prepared::default()).unwrap();
+    assert!(intent.transfers.is_empty());
+    assert_eq!(intent.fee.as_deref(), Some("12"));
+    assert_eq!(intent.nonce.as_deref(), Some("7"));
+    assert_eq!(
+        intent.memo.as_deref(),
+        Some(format!("TrustSet limit 1000 USD.{issuer}").as_str())
+    );
+
+    let account_set = json!({
+        "TransactionType": "AccountSet", "Account": "rGVCddjtEYJTSAry5XyJC15rLUtbdB7jU7",
+        "SetFlag": 8, "Fee": "10", "Sequence": 8,
+    });
+    let intent = intent_of(&v, &account_set.to_string(), &Prepared::default()).unwrap();
+    assert!(intent.transfers.is_empty());
+    assert_eq!(intent.memo.as_deref(), Some("AccountSet; SetFlag 8"));
+}
+
+#[tokio::test]
+async fn xrp_unknown_transaction_type_is_refused() {
+    let v = signing_vector("xrp-payment-ed25519");
+    let mut tx = pending_json(&v);
+    tx.insert("TransactionType".into(), json!("OfferCreate"));
+    let err = intent_of(&v, &Value::Object(tx).to_string(), &Prepared::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignerError::InvalidTransaction {
+                chain: Chain::XRP,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- XLM
+
+#[tokio::test]
+async fn xlm_payment_vector() {
+    let v = signing_vector("xlm-mainnet-payment");
+    let (intent, _) = vector_intent(&v).await;
+    // The envelope, read field by field: source key b849a159…, fee 100,
+    // sequence 0x1cbe991a15, time bounds, memo text "oracle", one Payment
+    // of 0x07735940 stroops of the native asset to key 199c6b64….
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::XLM,
+            network: Network::Mainnet,
+            chain_id: Some("Public Global Stellar Network ; September 2015".into()),
+            senders: vec!["GC4ETIKZTBUSFM4VHZCBSGJFTFGHSPI3CSBR54FSVKLW43LKSKQ7LXDY".into()],
+            transfers: vec![transfer(
+                "GAMZY23EAFY4OFITZFU2GVNUAFPYSZVO6L5IASYHFYJNS2D74WLGHDQ2",
+                "125000000",
+                None
+            )],
+            fee: Some("100".into()),
+            nonce: Some("123456789013".into()),
+            memo: Some("oracle".into()),
+        }
+    );
+}
+
+/// The vector's envelope with its operations replaced.
+fn xlm_with_operations(v: &SigningVector, bodies: Vec<stellar_xdr::OperationBody>) -> String {
+    use stellar_xdr::{Limits, ReadXdr, TransactionEnvelope, WriteXdr};
+    let mut envelope = TransactionEnvelope::from_xdr_base64(
+        v.pending().serialized_transaction.as_bytes(),
+        Limits::none(),
+    )
+    .unwrap();
+    let TransactionEnvelope::Tx(v1) = &mut envelope else {
+        panic!("the vector is a v1 envelope")
+    };
+    v1.tx.operations = bodies
+        .into_iter()
+        .map(|body| stellar_xdr::Operation {
+            source_account: None,
+            body,
+        })
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    envelope.to_xdr_base64(Limits::none()).unwrap()
+}
+
+#[tokio::test]
+async fn xlm_credit_payment_and_create_account() {
+    use stellar_xdr::{
+        AccountId, AlphaNum4, Asset, AssetCode4, CreateAccountOp, MuxedAccount, OperationBody,
+        PaymentOp, PublicKey, Uint256,
+    };
+    let v = signing_vector("xlm-mainnet-payment");
+    let key = |byte: u8| Uint256([byte; 32]);
+    let account = |byte: u8| AccountId(PublicKey::PublicKeyTypeEd25519(key(byte)));
+    let text = xlm_with_operations(
+        &v,
+        vec![
+            OperationBody::Payment(PaymentOp {
+                destination: MuxedAccount::Ed25519(key(1)),
+                asset: Asset::CreditAlphanum4(AlphaNum4 {
+                    asset_code: AssetCode4(*b"USDC"),
+                    issuer: account(2),
+                }),
+                amount: 55,
+            }),
+            OperationBody::CreateAccount(CreateAccountOp {
+                destination: account(3),
+                starting_balance: 10_000_000,
+            }),
+        ],
+    );
+    let intent = intent_of(&v, &text, &Prepared::default()).unwrap();
+    assert_eq!(
+        intent.transfers,
+        vec![
+            transfer(
+                &account(1).to_string(),
+                "55",
+                Some(&format!("USDC:{}", account(2)))
+            ),
+            transfer(&account(3).to_string(), "10000000", None),
+        ]
+    );
+    // Strkeys of 32 bytes of 0x01 and 0x03, as stellar-base writes them.
+    assert!(intent.transfers[0].to.starts_with('G') && intent.transfers[0].to.len() == 56);
+}
+
+#[tokio::test]
+async fn xlm_other_operations_are_refused() {
+    use stellar_xdr::{BumpSequenceOp, OperationBody, SequenceNumber};
+    let v = signing_vector("xlm-mainnet-payment");
+    let text = xlm_with_operations(
+        &v,
+        vec![OperationBody::BumpSequence(BumpSequenceOp {
+            bump_to: SequenceNumber(1 << 40),
+        })],
+    );
+    let err = intent_of(&v, &text, &Prepared::default()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            SignerError::Unsupported { chain: Chain::XLM, what } if what.contains("BumpSequence")
+        ),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- ALGO
+
+#[tokio::test]
+async fn algo_payment_vector() {
+    let v = signing_vector("algo-mainnet-payment");
+    let (intent, _) = vector_intent(&v).await;
+    // from/to publicKey bytes as addresses, amount 1234567 microAlgos, flat
+    // fee 1000, rounds 30000000..30001000, note "oracle note",
+    // genesis "mainnet-v1.0" with hash c061c4d8….
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::ALGO,
+            network: Network::Mainnet,
+            chain_id: Some("mainnet-v1.0/wGHE2Pwdvd7S12BL5FaOP20EGYesN73ktiC1qzkkit8=".into()),
+            senders: vec!["NYPRQJKMBKX6DFEB3OSECO7D3B3CCRW6F3NTUBLR6OARZMURJPW365QYQA".into()],
+            transfers: vec![transfer(
+                "5XGSSPS6EZBQBFF67GFGB72Q65ASHIOG6TSKHM3ARYHV6F6YDDE2GSHRXU",
+                "1234567",
+                None
+            )],
+            fee: Some("1000".into()),
+            nonce: None,
+            memo: Some("valid rounds 30000000..30001000; note oracle note".into()),
+        }
+    );
+}
+
+#[tokio::test]
+async fn algo_asset_transfer_and_refusals() {
+    let v = signing_vector("algo-mainnet-payment");
+    let mut tx = pending_json(&v);
+    tx.insert("type".into(), json!("axfer"));
+    tx.insert("assetIndex".into(), json!(31566704));
+    tx.insert("amount".into(), json!(250));
+    let intent = intent_of(
+        &v,
+        &Value::Object(tx.clone()).to_string(),
+        &Prepared::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        intent.transfers,
+        vec![transfer(
+            "5XGSSPS6EZBQBFF67GFGB72Q65ASHIOG6TSKHM3ARYHV6F6YDDE2GSHRXU",
+            "250",
+            Some("31566704")
+        )]
+    );
+
+    // Closing sends an unstated remainder: refused.
+    let mut closing = tx.clone();
+    closing.insert("closeRemainderTo".into(), pending_json(&v)["to"].clone());
+    let err = intent_of(
+        &v,
+        &Value::Object(closing).to_string(),
+        &Prepared::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, SignerError::InvalidTransaction { chain: Chain::ALGO, reason } if reason.contains("closeRemainderTo")),
+        "{err}"
+    );
+
+    let mut keyreg = tx;
+    keyreg.insert("type".into(), json!("keyreg"));
+    let err = intent_of(&v, &Value::Object(keyreg).to_string(), &Prepared::default()).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::InvalidTransaction { chain: Chain::ALGO, reason } if reason.contains("keyreg")),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- EGLD
+
+#[tokio::test]
+async fn egld_transfer_vector() {
+    let v = signing_vector("egld-mainnet-transfer");
+    let (intent, _) = vector_intent(&v).await;
+    // value "0.5" EGLD = 5×10^17; nonce 42, gas price 10^9 and chain id "1"
+    // from the node, gas limit 50000 from transaction/cost.
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::EGLD,
+            network: Network::Mainnet,
+            chain_id: Some("1".into()),
+            senders: vec!["erd1aswk8e45vkdt3fecsfd825ttja6jytcgy9yfk5d7ymghthce7cassumvpp".into()],
+            transfers: vec![transfer(
+                "erd16zarpflkn858w27m7fdamep8y9slgde0gjxkw530jjczxrkl3vws404458",
+                "500000000000000000",
+                None
+            )],
+            fee: Some("50000000000000".into()),
+            nonce: Some("42".into()),
+            memo: None,
+        }
+    );
+}
+
+#[tokio::test]
+async fn egld_data_is_shown_and_esdt_transfers_decoded() {
+    use base64::Engine;
+    let v = signing_vector("egld-mainnet-transfer");
+    let (_, prepared) = vector_intent(&v).await;
+    let with_data = |data: &str| {
+        let mut p = prepared.clone();
+        p.0.insert(
+            "data".into(),
+            json!(base64::engine::general_purpose::STANDARD.encode(data)),
+        );
+        p
+    };
+    let text = v.pending().serialized_transaction;
+    let receiver = "erd16zarpflkn858w27m7fdamep8y9slgde0gjxkw530jjczxrkl3vws404458";
+    // "WEGLD-bd4d79" in hex, 1000 = 0x03e8.
+    let esdt = "ESDTTransfer@5745474c442d626434643739@03e8";
+    let intent = intent_of(&v, &text, &with_data(esdt)).unwrap();
+    assert_eq!(
+        intent.transfers,
+        vec![
+            transfer(receiver, "500000000000000000", None),
+            transfer(receiver, "1000", Some("WEGLD-bd4d79")),
+        ]
+    );
+    assert_eq!(intent.memo.as_deref(), Some(esdt));
+
+    let intent = intent_of(&v, &text, &with_data("thanks")).unwrap();
+    assert_eq!(intent.transfers.len(), 1);
+    assert_eq!(intent.memo.as_deref(), Some("thanks"));
+
+    let err = intent_of(&v, &text, &with_data("ESDTTransfer@zz@01")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignerError::InvalidTransaction {
+                chain: Chain::EGLD,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
