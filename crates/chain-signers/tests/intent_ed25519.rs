@@ -410,3 +410,137 @@ async fn egld_data_is_shown_and_esdt_transfers_decoded() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- SOL
+
+const SOL_PAYER: &str = "Fbam52LaTeTZqPCdm98ob5ZmMBmkWNXhbPFvwMpNDNqw";
+
+#[tokio::test]
+async fn sol_transfer_vector() {
+    let v = signing_vector("sol-mainnet-transfer");
+    let (intent, _) = vector_intent(&v).await;
+    // txData: one signer, accounts [Fbam52…, 2m7vbv…, System Program], one
+    // instruction: program 2, accounts [0, 1], data 02000000 ‖ e0aebb00…
+    // (Transfer of 0xbbaee0 = 12300000 lamports). One signature: 5000.
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::SOL,
+            network: Network::Mainnet,
+            chain_id: None,
+            senders: vec![SOL_PAYER.into()],
+            transfers: vec![transfer(
+                "2m7vbvWwFpahMwdgxQsLeyDzfmxz9DAe62TnQGBqR8rV",
+                "12300000",
+                None
+            )],
+            fee: Some("5000".into()),
+            nonce: None,
+            memo: None,
+        }
+    );
+}
+
+/// A legacy message paid by the vector's key (the only signer), with
+/// `others` as the following read-write accounts, then `readonly` accounts,
+/// and instructions of (program index, account indexes, data).
+fn sol_message(others: &[[u8; 32]], readonly: &[[u8; 32]], ixs: &[(u8, &[u8], Vec<u8>)]) -> String {
+    let payer: [u8; 32] = bs58::decode(SOL_PAYER)
+        .into_vec()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let mut m = vec![
+        1,
+        0,
+        readonly.len() as u8,
+        (1 + others.len() + readonly.len()) as u8,
+    ];
+    m.extend_from_slice(&payer);
+    for k in others.iter().chain(readonly) {
+        m.extend_from_slice(k);
+    }
+    m.extend_from_slice(&[0; 32]);
+    m.push(ixs.len() as u8);
+    for (program, accounts, data) in ixs {
+        m.push(*program);
+        m.push(accounts.len() as u8);
+        m.extend_from_slice(accounts);
+        m.push(data.len() as u8);
+        m.extend_from_slice(data);
+    }
+    json!({ "txData": hex::encode(m) }).to_string()
+}
+
+fn key(text: &str) -> [u8; 32] {
+    bs58::decode(text).into_vec().unwrap().try_into().unwrap()
+}
+
+#[tokio::test]
+async fn sol_token_transfers_and_account_creation() {
+    let v = signing_vector("sol-mainnet-transfer");
+    let (_, prepared) = vector_intent(&v).await;
+    let (source, destination, mint, owner) = ([1; 32], [2; 32], [3; 32], [4; 32]);
+    let b58 = |k: [u8; 32]| bs58::encode(k).into_string();
+    let token = key("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+    let ata = key("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+    let mut checked = vec![12];
+    checked.extend_from_slice(&1_500_000u64.to_le_bytes());
+    checked.push(6);
+    let mut plain = vec![3];
+    plain.extend_from_slice(&42u64.to_le_bytes());
+    // Accounts: 0 payer, 1 source, 2 destination, 3 mint, 4 owner,
+    // 5 system, 6 token program, 7 associated token program.
+    let text = sol_message(
+        &[source, destination],
+        &[mint, owner, [0; 32], token, ata],
+        &[
+            (7, &[0, 2, 4, 3, 5, 6], vec![]),
+            (6, &[1, 3, 2, 0], checked),
+            (6, &[1, 2, 0], plain),
+        ],
+    );
+    let intent = intent_of(&v, &text, &prepared).unwrap();
+    assert_eq!(intent.senders, vec![SOL_PAYER.to_string()]);
+    assert_eq!(
+        intent.transfers,
+        vec![
+            transfer(&b58(destination), "1500000", Some(&b58(mint))),
+            transfer(&b58(destination), "42", Some(&b58(source))),
+        ]
+    );
+    assert_eq!(intent.fee.as_deref(), Some("5000"));
+    assert_eq!(
+        intent.memo,
+        Some(format!(
+            "creates token account {} of mint {} for {}",
+            b58(destination),
+            b58(mint),
+            b58(owner)
+        ))
+    );
+}
+
+#[tokio::test]
+async fn sol_unknown_instructions_are_refused() {
+    let v = signing_vector("sol-mainnet-transfer");
+    let (_, prepared) = vector_intent(&v).await;
+    // The vector's message with its System Transfer (2) made an Assign (1).
+    let text = v
+        .pending()
+        .serialized_transaction
+        .replace("0c02000000e0aebb0000000000", "0c01000000e0aebb0000000000");
+    assert_ne!(text, v.pending().serialized_transaction);
+    let err = intent_of(&v, &text, &prepared).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::Unsupported { chain: Chain::SOL, what } if what.contains("instruction 0")),
+        "{err}"
+    );
+    // A program it does not know at all.
+    let text = sol_message(&[], &[[9; 32]], &[(1, &[0], vec![0])]);
+    let err = intent_of(&v, &text, &prepared).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::Unsupported { chain: Chain::SOL, what } if what.contains(&bs58::encode([9u8; 32]).into_string())),
+        "{err}"
+    );
+}
