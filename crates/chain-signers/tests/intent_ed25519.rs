@@ -544,3 +544,161 @@ async fn sol_unknown_instructions_are_refused() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- ADA
+
+/// ADA has no signing vector (the node builds the transaction): a payment
+/// from an address of the signing mnemonic to a fixed enterprise address
+/// plus change, with what `prepare` keeps of the Rosetta node's answers.
+struct AdaCase {
+    spender: String,
+    recipient: &'static str,
+    operations: Value,
+}
+
+fn ada_case() -> AdaCase {
+    let mnemonic =
+        kms_chain_signers::Mnemonic::parse(&kms_test_support::vectors::signing().mnemonic).unwrap();
+    let spender = signer(Chain::ADA)
+        .mnemonic_wallets()
+        .unwrap()
+        .account(Network::Mainnet, &mnemonic)
+        .unwrap()
+        .address(3)
+        .unwrap();
+    let recipient = "addr1vx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzers66hrl8";
+    let ada = |v: &str| json!({"value": v, "currency": {"symbol": "ADA", "decimals": 6}});
+    let operations = json!([
+        {"operation_identifier": {"index": 0}, "type": "input",
+         "account": {"address": spender}, "amount": ada("-5000000"),
+         "coin_change": {"coin_identifier": {"identifier": format!("{}:1", "ab".repeat(32))},
+                         "coin_action": "coin_spent"}},
+        {"operation_identifier": {"index": 1}, "type": "output",
+         "account": {"address": recipient}, "amount": ada("1500000")},
+        {"operation_identifier": {"index": 2}, "type": "output",
+         "account": {"address": spender}, "amount": ada("3330000")},
+    ]);
+    AdaCase {
+        spender,
+        recipient,
+        operations,
+    }
+}
+
+fn ada_body(case: &AdaCase, extra: Vec<(ciborium::Value, ciborium::Value)>) -> Vec<u8> {
+    use ciborium::Value as Cbor;
+    let int = |n: u64| Cbor::Integer(n.into());
+    let address = |a: &str| Cbor::Bytes(bech32::decode(a).unwrap().1);
+    let mut fields = vec![
+        (
+            int(0),
+            Cbor::Array(vec![Cbor::Array(vec![Cbor::Bytes(vec![0xab; 32]), int(1)])]),
+        ),
+        (
+            int(1),
+            Cbor::Array(vec![
+                Cbor::Array(vec![address(case.recipient), int(1_500_000)]),
+                Cbor::Array(vec![address(&case.spender), int(3_330_000)]),
+            ]),
+        ),
+        (int(2), int(170_000)),
+        (int(3), int(123_456)),
+    ];
+    fields.extend(extra);
+    let mut out = Vec::new();
+    ciborium::into_writer(&Cbor::Map(fields), &mut out).unwrap();
+    out
+}
+
+/// What `prepare` keeps: the network, `unsigned_transaction` (hex of CBOR
+/// [body hex, extra]) and a payload per spending address (the body's hash).
+fn ada_prepared(case: &AdaCase, body: &[u8]) -> Prepared {
+    use blake2::{digest::consts::U32, Blake2b, Digest};
+    let mut outer = Vec::new();
+    ciborium::into_writer(
+        &ciborium::Value::Array(vec![
+            ciborium::Value::Text(hex::encode(body)),
+            ciborium::Value::Map(vec![]),
+        ]),
+        &mut outer,
+    )
+    .unwrap();
+    let Value::Object(map) = json!({
+        "network_identifier": {"blockchain": "cardano", "network": "mainnet"},
+        "unsigned_transaction": hex::encode(outer),
+        "payloads": [{
+            "account_identifier": {"address": case.spender},
+            "hex_bytes": hex::encode(Blake2b::<U32>::digest(body)),
+            "signature_type": "ed25519",
+        }],
+    }) else {
+        unreachable!()
+    };
+    Prepared(map)
+}
+
+fn ada_intent(operations: &Value, prepared: &Prepared) -> Result<Intent, SignerError> {
+    let pending: PendingTransaction = serde_json::from_value(json!({
+        "id": "p-1", "chain": "ADA", "hashes": ["w"],
+        "serializedTransaction": operations.to_string(),
+    }))
+    .unwrap();
+    signer(Chain::ADA).intent(
+        &SignInput {
+            pending: &pending,
+            network: Network::Mainnet,
+            keys: &[],
+            mnemonic: None,
+        },
+        prepared,
+    )
+}
+
+#[test]
+fn ada_outputs_fee_and_spender() {
+    let case = ada_case();
+    let prepared = ada_prepared(&case, &ada_body(&case, vec![]));
+    let intent = ada_intent(&case.operations, &prepared).unwrap();
+    assert_eq!(
+        intent,
+        Intent {
+            chain: Chain::ADA,
+            network: Network::Mainnet,
+            chain_id: Some("mainnet".into()),
+            senders: vec![case.spender.clone()],
+            transfers: vec![
+                transfer(case.recipient, "1500000", None),
+                transfer(&case.spender, "3330000", None),
+            ],
+            fee: Some("170000".into()),
+            nonce: None,
+            memo: Some("valid until slot 123456".into()),
+        }
+    );
+}
+
+#[test]
+fn ada_unknown_operations_and_body_fields_are_refused() {
+    let case = ada_case();
+    let prepared = ada_prepared(&case, &ada_body(&case, vec![]));
+    let mut staking = case.operations.clone();
+    staking[0]["type"] = json!("stakeKeyRegistration");
+    let err = ada_intent(&staking, &prepared).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::InvalidTransaction { chain: Chain::ADA, reason } if reason.contains("stakeKeyRegistration")),
+        "{err}"
+    );
+    // A body that also mints (field 9) is not what the operations say.
+    let minting = ada_body(
+        &case,
+        vec![(
+            ciborium::Value::Integer(9.into()),
+            ciborium::Value::Map(vec![]),
+        )],
+    );
+    let err = ada_intent(&case.operations, &ada_prepared(&case, &minting)).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::Network { chain: Chain::ADA, reason } if reason.contains("minting")),
+        "{err}"
+    );
+}
