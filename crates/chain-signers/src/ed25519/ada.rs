@@ -12,7 +12,7 @@ use bech32::{Bech32, Hrp};
 use blake2::digest::consts::U28;
 use blake2::{Blake2b, Digest};
 use ed25519_bip32::{DerivationScheme, XPrv, XPub, XPRV_SIZE};
-use kms_core::{ApiRequest, Chain, ChainApi, Network, Service, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Intent, Network, Service, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -213,41 +213,16 @@ impl Signer for Ada {
     /// The result, until [`Signer::submit`] has the node combine it, is the
     /// Rosetta `construction/combine` request.
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let operations = operations(&input.pending.serialized_transaction)?;
-        let unsigned = prepared
-            .0
-            .get("unsigned_transaction")
-            .and_then(Value::as_str)
-            .ok_or_else(|| network_error("no unsigned transaction was fetched"))?;
-        let body_hash = ada_tx::checked_body_hash(unsigned, &operations)?;
+        let (_, payloads) = checked(input, prepared)?;
         let mut keys = Vec::new();
         for key in input.keys {
             let xprv = xprv_of(key)?;
             let hash = key_hash(xprv.public().public_key_slice());
             keys.push((hash, xprv));
         }
-        let payloads = prepared
-            .0
-            .get("payloads")
-            .and_then(Value::as_array)
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| network_error("no signing payloads were fetched"))?;
         let mut signatures = Vec::new();
-        for payload in payloads {
-            let address = payload["account_identifier"]["address"]
-                .as_str()
-                .ok_or_else(|| network_error("a payload names no address"))?;
-            let message = payload["hex_bytes"]
-                .as_str()
-                .and_then(|h| hex::decode(h).ok())
-                .ok_or_else(|| network_error("a payload's hex_bytes is not hex"))?;
-            if message != body_hash {
-                return Err(network_error(&format!(
-                    "construction/payloads asks to sign {} for {address}, which is not the hash of the transaction it built",
-                    hex::encode(&message)
-                )));
-            }
-            let wanted = payment_key_hash(address)?;
+        for (payload, address, message) in payloads {
+            let wanted = payment_key_hash(&address)?;
             let (_, xprv) = keys.iter().find(|(h, _)| *h == wanted).ok_or_else(|| {
                 SignerError::tx(
                     Chain::ADA,
@@ -274,6 +249,34 @@ impl Signer for Ada {
             tx_data: combine.to_string(),
             node_submission: Some(combine.to_string()),
         })
+    }
+
+    /// Decoded from the body whose hash `sign` signs, after the same checks:
+    /// each output (address, lovelace; native tokens are refused before),
+    /// the fee, the spending addresses of the signing payloads.
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let (body, payloads) = checked(input, prepared)?;
+        let mut intent = Intent::new(Chain::ADA, input.network);
+        intent.chain_id = prepared.0["network_identifier"]["network"]
+            .as_str()
+            .map(String::from);
+        for (_, address, _) in payloads {
+            if !intent.senders.contains(&address) {
+                intent.senders.push(address);
+            }
+        }
+        intent.transfers = body
+            .outputs
+            .into_iter()
+            .map(|(to, lovelace)| Transfer {
+                to,
+                amount: lovelace.to_string(),
+                asset: None,
+            })
+            .collect();
+        intent.fee = body.fee.map(|f| f.to_string());
+        intent.memo = body.ttl.map(|slot| format!("valid until slot {slot}"));
+        Ok(intent)
     }
 
     /// `construction/combine`: the node puts the signatures into the
@@ -380,6 +383,50 @@ fn network_error(reason: &str) -> SignerError {
         chain: Chain::ADA,
         reason: reason.to_string(),
     }
+}
+
+/// A signing payload of `construction/payloads`: the payload as the node
+/// wrote it, the address that must sign, the message (the body's hash).
+type Payload<'p> = (&'p Value, String, Vec<u8>);
+
+/// The node's transaction body, checked against the operations, and each
+/// signing payload (payload, address, message) once its message is known to
+/// be that body's hash: what `sign` signs and `intent` describes.
+fn checked<'p>(
+    input: &SignInput<'_>,
+    prepared: &'p Prepared,
+) -> Result<(ada_tx::CheckedBody, Vec<Payload<'p>>), SignerError> {
+    let operations = operations(&input.pending.serialized_transaction)?;
+    let unsigned = prepared
+        .0
+        .get("unsigned_transaction")
+        .and_then(Value::as_str)
+        .ok_or_else(|| network_error("no unsigned transaction was fetched"))?;
+    let body = ada_tx::checked_body(unsigned, &operations)?;
+    let payloads = prepared
+        .0
+        .get("payloads")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| network_error("no signing payloads were fetched"))?;
+    let mut checked = Vec::new();
+    for payload in payloads {
+        let address = payload["account_identifier"]["address"]
+            .as_str()
+            .ok_or_else(|| network_error("a payload names no address"))?;
+        let message = payload["hex_bytes"]
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(|| network_error("a payload's hex_bytes is not hex"))?;
+        if message != body.hash {
+            return Err(network_error(&format!(
+                "construction/payloads asks to sign {} for {address}, which is not the hash of the transaction it built",
+                hex::encode(&message)
+            )));
+        }
+        checked.push((payload, address.to_string(), message));
+    }
+    Ok((body, checked))
 }
 
 /// The Rosetta operations the Tatum API sends: inputs (UTXOs by

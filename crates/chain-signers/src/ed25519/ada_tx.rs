@@ -141,11 +141,20 @@ fn uint(v: &Cbor) -> Option<u64> {
     v.as_integer().and_then(|i| u64::try_from(i).ok())
 }
 
-/// The hash to sign: the body's, once the body matches `operations`.
-pub(crate) fn checked_body_hash(
-    unsigned: &str,
-    operations: &Value,
-) -> Result<[u8; 32], SignerError> {
+/// A transaction body known to do what the operations say.
+pub(crate) struct CheckedBody {
+    /// What is signed: the body's BLAKE2b-256.
+    pub(crate) hash: [u8; 32],
+    /// Every output, in order: address (as written) and lovelace.
+    pub(crate) outputs: Vec<(String, u64)>,
+    /// Body field 2, in lovelace.
+    pub(crate) fee: Option<u64>,
+    /// Body field 3: the last slot it is valid in.
+    pub(crate) ttl: Option<u64>,
+}
+
+/// The body of `unsigned`, once it matches `operations`.
+pub(crate) fn checked_body(unsigned: &str, operations: &Value) -> Result<CheckedBody, SignerError> {
     let outer =
         hex::decode(unsigned.trim()).map_err(|_| node("unsigned_transaction is not hex"))?;
     let outer = decode(&outer, "unsigned_transaction")?;
@@ -162,6 +171,7 @@ pub(crate) fn checked_body_hash(
         .as_map()
         .ok_or_else(|| node("the transaction body is not a CBOR map"))?;
     let (mut inputs, mut outputs) = (None, None);
+    let (mut fee, mut ttl) = (None, None);
     let mut seen = Vec::new();
     for (key, value) in fields {
         let key = uint(key).ok_or_else(|| node("a body field's key is not a number"))?;
@@ -172,6 +182,8 @@ pub(crate) fn checked_body_hash(
         match key {
             0 => inputs = Some(body_inputs(value)?),
             1 => outputs = Some(body_outputs(value)?),
+            2 => fee = Some(uint(value).ok_or_else(|| node("its fee is not a number"))?),
+            3 => ttl = Some(uint(value).ok_or_else(|| node("its ttl is not a number"))?),
             k if PLAIN_FIELDS.contains(&k) => {}
             k => {
                 return Err(node(format!(
@@ -207,7 +219,15 @@ pub(crate) fn checked_body_hash(
             address_text(address)
         )));
     }
-    Ok(Blake2b::<U32>::digest(&body_bytes).into())
+    Ok(CheckedBody {
+        hash: Blake2b::<U32>::digest(&body_bytes).into(),
+        outputs: outputs
+            .iter()
+            .map(|(address, value)| (address_text(address), *value))
+            .collect(),
+        fee,
+        ttl,
+    })
 }
 
 /// The first item of `a` that `a` holds more often than `b` does.

@@ -4,7 +4,7 @@
 //! SHA-512/256 (58 characters).
 
 use async_trait::async_trait;
-use kms_core::{Chain, Network, WalletEntry};
+use kms_core::{Chain, Intent, Network, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512_256};
 use zeroize::Zeroizing;
@@ -92,5 +92,11 @@ impl Signer for Algo {
         Ok(SignedTx::plain(hex::encode(algo_tx::signed(
             &txn, &signature,
         ))))
+    }
+
+    /// Decoded from the msgpack map `sign` signs.
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        let (txn, _) = algo_tx::txn(&input.pending.serialized_transaction)?;
+        algo_tx::intent(&txn, input.network)
     }
 }

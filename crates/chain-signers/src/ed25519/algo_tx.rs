@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use kms_core::Chain;
+use base64::Engine;
+use kms_core::{Chain, Intent, Network, Transfer};
 use serde_json::{Map, Value};
 
 use crate::SignerError;
@@ -219,4 +220,80 @@ pub(crate) fn signed(txn: &Pack, signature: &[u8; 64]) -> Vec<u8> {
     m.insert("sig", Pack::Bin(signature.to_vec()));
     m.insert("txn", txn.clone());
     Pack::Map(m).bytes()
+}
+
+/// What the `txn` map [`txn`] built (the exact one that is signed) does:
+/// a payment of `amt` microAlgos to `rcv`, or a transfer of `aamt` of asset
+/// `xaid` to `arcv`. Closing an account or an asset holding sends a
+/// remainder whose amount the transaction does not state: refused.
+pub(crate) fn intent(txn: &Pack, network: Network) -> Result<Intent, SignerError> {
+    let Pack::Map(m) = txn else {
+        return Err(bad("the transaction is not a map"));
+    };
+    let uint = |k: &str| match m.get(k) {
+        Some(Pack::Uint(v)) => *v,
+        // Canonical msgpack leaves zero fields out.
+        _ => 0,
+    };
+    let bin = |k: &str| match m.get(k) {
+        Some(Pack::Bin(b)) => Some(b.as_slice()),
+        _ => None,
+    };
+    let account = |k: &str| -> Result<Option<String>, SignerError> {
+        bin(k)
+            .map(|b| {
+                let key: [u8; 32] = b
+                    .try_into()
+                    .map_err(|_| bad(format!("{k} is not 32 bytes")))?;
+                Ok(super::algo::address(&key))
+            })
+            .transpose()
+    };
+    for close in ["close", "aclose"] {
+        if m.contains_key(close) {
+            return Err(bad(
+                "closeRemainderTo sends the whole remaining balance, an amount the transaction does not state: not signed",
+            ));
+        }
+    }
+    let mut intent = Intent::new(Chain::ALGO, network);
+    intent
+        .senders
+        .push(account("snd")?.ok_or_else(|| bad("no sender"))?);
+    let (amount, to, asset) = match m.get("type") {
+        Some(Pack::Str(t)) if t == "pay" => (uint("amt"), account("rcv")?, None),
+        Some(Pack::Str(t)) if t == "axfer" => (
+            uint("aamt"),
+            account("arcv")?,
+            Some(uint("xaid").to_string()),
+        ),
+        other => return Err(bad(format!("transaction type {other:?} is not decoded"))),
+    };
+    // algosdk leaves out a zero receiver: the zero address.
+    let to = to.unwrap_or_else(|| super::algo::address(&[0; 32]));
+    intent.transfers.push(Transfer {
+        to,
+        amount: amount.to_string(),
+        asset,
+    });
+    intent.fee = Some(uint("fee").to_string());
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let genesis_hash = b64(bin("gh").ok_or_else(|| bad("no genesis hash"))?);
+    intent.chain_id = Some(match m.get("gen") {
+        Some(Pack::Str(gen)) => format!("{gen}/{genesis_hash}"),
+        _ => genesis_hash,
+    });
+    // Algorand has no nonce: a transaction is valid in a window of rounds.
+    let mut memo = vec![format!("valid rounds {}..{}", uint("fv"), uint("lv"))];
+    if let Some(note) = bin("note") {
+        memo.push(match std::str::from_utf8(note) {
+            Ok(text) => format!("note {text}"),
+            Err(_) => format!("note 0x{}", hex::encode(note)),
+        });
+    }
+    if let Some(group) = bin("grp") {
+        memo.push(format!("group {}", b64(group)));
+    }
+    intent.memo = Some(memo.join("; "));
+    Ok(intent)
 }

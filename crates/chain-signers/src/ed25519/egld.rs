@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use bech32::{Bech32, Hrp};
-use kms_core::{ApiRequest, Chain, ChainApi, Network, Service, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Intent, Network, Service, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -157,26 +157,8 @@ impl Signer for Egld {
     /// ed25519 over the UTF-8 of `JSON.stringify` of the transaction in
     /// erdjs' field order; the output is that object with `signature` (hex).
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        EgldTx::parse(&input.pending.serialized_transaction)?;
+        let mut tx = completed(input, prepared)?;
         let key = first_key(input)?;
-        let mut tx = serde_json::Map::new();
-        for name in [
-            "nonce", "value", "receiver", "sender", "gasPrice", "gasLimit", "data", "chainID",
-            "version",
-        ] {
-            match prepared.0.get(name) {
-                Some(v) => {
-                    tx.insert(name.to_string(), v.clone());
-                }
-                None if name == "data" => {}
-                None => {
-                    return Err(network(
-                        "the Elrond gateway",
-                        &format!("{name} was not fetched"),
-                    ))
-                }
-            }
-        }
         if tx["sender"].as_str() != Some(address(key.verifying_key().as_bytes()).as_str()) {
             return Err(SignerError::tx(
                 Chain::EGLD,
@@ -190,6 +172,97 @@ impl Signer for Egld {
             serde_json::to_string(&tx).expect("a JSON map serializes"),
         ))
     }
+
+    /// Decoded from the transaction `sign` signs: the prepared fields.
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let tx = completed(input, prepared)?;
+        intent_of(&tx, input.network)
+    }
+}
+
+/// The transaction as erdjs signs it, in its field order: what `prepare`
+/// fetched and built from the pending JSON (which must still parse).
+fn completed(
+    input: &SignInput<'_>,
+    prepared: &Prepared,
+) -> Result<serde_json::Map<String, serde_json::Value>, SignerError> {
+    EgldTx::parse(&input.pending.serialized_transaction)?;
+    let mut tx = serde_json::Map::new();
+    for name in [
+        "nonce", "value", "receiver", "sender", "gasPrice", "gasLimit", "data", "chainID",
+        "version",
+    ] {
+        match prepared.0.get(name) {
+            Some(v) => {
+                tx.insert(name.to_string(), v.clone());
+            }
+            None if name == "data" => {}
+            None => {
+                return Err(network(
+                    "the Elrond gateway",
+                    &format!("{name} was not fetched"),
+                ))
+            }
+        }
+    }
+    Ok(tx)
+}
+
+/// What a completed transaction does: `value` (10^-18 EGLD) to `receiver`,
+/// fee gasLimit × gasPrice; `data` is shown as text in the memo, and an
+/// `ESDTTransfer@token@amount` in it is also reported as the token transfer
+/// it is.
+fn intent_of(
+    tx: &serde_json::Map<String, serde_json::Value>,
+    network_: Network,
+) -> Result<Intent, SignerError> {
+    let bad = |reason: &str| SignerError::tx(Chain::EGLD, reason);
+    let text = |name: &str| {
+        tx.get(name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad(&format!("{name} is not text")))
+    };
+    let uint = |name: &str| {
+        tx.get(name)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| bad(&format!("{name} is not a whole number")))
+    };
+    let receiver = text("receiver")?.to_string();
+    let mut intent = Intent::new(Chain::EGLD, network_);
+    intent.chain_id = Some(text("chainID")?.to_string());
+    intent.senders.push(text("sender")?.to_string());
+    intent.nonce = Some(uint("nonce")?.to_string());
+    intent.fee = Some((u128::from(uint("gasLimit")?) * u128::from(uint("gasPrice")?)).to_string());
+    intent.transfers.push(Transfer {
+        to: receiver.clone(),
+        amount: text("value")?.to_string(),
+        asset: None,
+    });
+    if tx.contains_key("data") {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(text("data")?)
+            .map_err(|_| bad("data is not base64"))?;
+        let data = String::from_utf8_lossy(&data).into_owned();
+        let parts: Vec<&str> = data.split('@').collect();
+        if parts[0] == "ESDTTransfer" {
+            let [_, token, amount] = parts[..] else {
+                return Err(bad("ESDTTransfer takes a token and an amount"));
+            };
+            let token = hex::decode(token)
+                .ok()
+                .and_then(|t| String::from_utf8(t).ok())
+                .ok_or_else(|| bad("ESDTTransfer: the token is not hex text"))?;
+            let amount = u128::from_str_radix(if amount.is_empty() { "0" } else { amount }, 16)
+                .map_err(|_| bad("ESDTTransfer: the amount is not a hex number below 2^128"))?;
+            intent.transfers.push(Transfer {
+                to: receiver,
+                amount: amount.to_string(),
+                asset: Some(token),
+            });
+        }
+        intent.memo = Some(data);
+    }
+    Ok(intent)
 }
 
 impl MnemonicWallets for Egld {

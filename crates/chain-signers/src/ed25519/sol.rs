@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use kms_core::api::rpc_result;
-use kms_core::{ApiRequest, Chain, ChainApi, Network, WalletEntry};
+use kms_core::{ApiRequest, Chain, ChainApi, Intent, Network, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -133,29 +133,12 @@ impl Signer for Sol {
     /// the first signature (the transaction id), `node_submission` the wire
     /// transaction (base64) that [`Signer::submit`] sends.
     fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let tx = SolTx::parse(&input.pending.serialized_transaction)?;
-        let blockhash: [u8; 32] = prepared
-            .0
-            .get("blockhash")
-            .and_then(|b| b.as_str())
-            .and_then(|b| bs58::decode(b).into_vec().ok())
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| network("no recent blockhash was fetched"))?;
-        let mut keys = Vec::new();
-        for k in input.keys {
-            let key = parse_secret(k.expose_secret())?;
-            if !keys
-                .iter()
-                .any(|x: &ed25519_dalek::SigningKey| x.verifying_key() == key.verifying_key())
-            {
-                keys.push(key);
-            }
-        }
-        if let Some(mint) = &tx.mint {
-            keys.push(parse_secret(mint.expose_secret())?);
-        }
-        let publics: Vec<[u8; 32]> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
-        let (message, required) = tx.message.compile(&blockhash, &publics)?;
+        let Compiled {
+            keys,
+            message,
+            required,
+            ..
+        } = compiled(input, prepared)?;
         let mut signatures = Vec::with_capacity(required.len());
         for signer in &required {
             let key = keys
@@ -184,6 +167,24 @@ impl Signer for Sol {
     /// As the original's SDK: `sendTransaction` through the Tatum API's node
     /// gateway, then `getTransaction` until the node has it confirmed; the
     /// id the node answered is what is posted to `/v3/solana/broadcast`.
+    /// Decoded from the message `sign` signs: the same parsed instructions,
+    /// compiled with the same keys and blockhash.
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let Compiled { tx, required, .. } = compiled(input, prepared)?;
+        let mut intent = Intent::new(Chain::SOL, input.network);
+        intent
+            .senders
+            .push(sol_message::base58(tx.message.fee_payer()));
+        // Solana's base fee: 5000 lamports per signature.
+        intent.fee = Some((LAMPORTS_PER_SIGNATURE * required.len() as u64).to_string());
+        let mut notes = Vec::new();
+        for (index, ix) in tx.message.instructions().enumerate() {
+            decode_instruction(index, ix, &mut intent, &mut notes)?;
+        }
+        intent.memo = (!notes.is_empty()).then(|| notes.join("; "));
+        Ok(intent)
+    }
+
     async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<String, SignerError> {
         let Some(wire) = signed.node_submission else {
             return Ok(signed.tx_data);
@@ -276,4 +277,152 @@ impl SolTx {
                 .map(|s| SecretString::from(s.to_string())),
         })
     }
+}
+
+const LAMPORTS_PER_SIGNATURE: u64 = 5000;
+
+/// What `sign` signs: the parsed transaction, the stored keys (and the new
+/// mint's), the message compiled with the fetched blockhash, and the public
+/// keys that must sign it, in order.
+struct Compiled {
+    tx: SolTx,
+    keys: Vec<ed25519_dalek::SigningKey>,
+    message: Vec<u8>,
+    required: Vec<[u8; 32]>,
+}
+
+fn compiled(input: &SignInput<'_>, prepared: &Prepared) -> Result<Compiled, SignerError> {
+    let tx = SolTx::parse(&input.pending.serialized_transaction)?;
+    let blockhash: [u8; 32] = prepared
+        .0
+        .get("blockhash")
+        .and_then(|b| b.as_str())
+        .and_then(|b| bs58::decode(b).into_vec().ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| network("no recent blockhash was fetched"))?;
+    let mut keys = Vec::new();
+    for k in input.keys {
+        let key = parse_secret(k.expose_secret())?;
+        if !keys
+            .iter()
+            .any(|x: &ed25519_dalek::SigningKey| x.verifying_key() == key.verifying_key())
+        {
+            keys.push(key);
+        }
+    }
+    if let Some(mint) = &tx.mint {
+        keys.push(parse_secret(mint.expose_secret())?);
+    }
+    let publics: Vec<[u8; 32]> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+    let (message, required) = tx.message.compile(&blockhash, &publics)?;
+    Ok(Compiled {
+        tx,
+        keys,
+        message,
+        required,
+    })
+}
+
+const SYSTEM_PROGRAM: &str = "11111111111111111111111111111111";
+const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+const TOKEN_2022_PROGRAM: &str = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
+const ASSOCIATED_TOKEN_PROGRAM: &str = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL";
+
+/// One instruction, appended to `intent` (payments) or `notes` (what else it
+/// does). Known: System Program transfer; SPL Token (and Token-2022)
+/// transfer and transferChecked; creating an associated token account,
+/// whose rent the payer funds. Anything else is refused: what it would do
+/// with the signers' accounts is not known.
+fn decode_instruction(
+    index: usize,
+    ix: sol_message::InstructionView<'_>,
+    intent: &mut Intent,
+    notes: &mut Vec<String>,
+) -> Result<(), SignerError> {
+    let program = sol_message::base58(ix.program);
+    let account = |i: usize| ix.accounts.get(i).map(|k| sol_message::base58(&k[..]));
+    let malformed = || {
+        SignerError::tx(
+            Chain::SOL,
+            format!("instruction {index} ({program}) is malformed"),
+        )
+    };
+    let u64_at = |at: usize| {
+        ix.data
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    };
+    let add_sender = |intent: &mut Intent, who: String| {
+        if !intent.senders.contains(&who) {
+            intent.senders.push(who);
+        }
+    };
+    match program.as_str() {
+        // SystemInstruction::Transfer = 2 (u32 LE), then the lamports.
+        SYSTEM_PROGRAM if ix.data.len() == 12 && ix.data[..4] == [2, 0, 0, 0] => {
+            let (Some(from), Some(to)) = (account(0), account(1)) else {
+                return Err(malformed());
+            };
+            add_sender(intent, from);
+            intent.transfers.push(Transfer {
+                to,
+                amount: u64_at(4).ok_or_else(malformed)?.to_string(),
+                asset: None,
+            });
+        }
+        // TokenInstruction::Transfer = 3: [source, destination, owner];
+        // the mint is not named, so the source token account stands for it.
+        TOKEN_PROGRAM | TOKEN_2022_PROGRAM if ix.data.len() == 9 && ix.data[0] == 3 => {
+            let (Some(source), Some(destination), Some(owner)) =
+                (account(0), account(1), account(2))
+            else {
+                return Err(malformed());
+            };
+            add_sender(intent, owner);
+            intent.transfers.push(Transfer {
+                to: destination,
+                amount: u64_at(1).ok_or_else(malformed)?.to_string(),
+                asset: Some(source),
+            });
+        }
+        // TokenInstruction::TransferChecked = 12: [source, mint, destination,
+        // owner]; amount, then decimals.
+        TOKEN_PROGRAM | TOKEN_2022_PROGRAM if ix.data.len() == 10 && ix.data[0] == 12 => {
+            let (Some(mint), Some(destination), Some(owner)) = (account(1), account(2), account(3))
+            else {
+                return Err(malformed());
+            };
+            add_sender(intent, owner);
+            intent.transfers.push(Transfer {
+                to: destination,
+                amount: u64_at(1).ok_or_else(malformed)?.to_string(),
+                asset: Some(mint),
+            });
+        }
+        // Create (no data or 0) or CreateIdempotent (1): [payer, account,
+        // owner, mint, ...]; the payer funds the new account's rent.
+        ASSOCIATED_TOKEN_PROGRAM
+            if ix.data.len() <= 1 && ix.data.first().is_none_or(|d| *d <= 1) =>
+        {
+            let (Some(payer), Some(created), Some(owner), Some(mint)) =
+                (account(0), account(1), account(2), account(3))
+            else {
+                return Err(malformed());
+            };
+            add_sender(intent, payer);
+            notes.push(format!(
+                "creates token account {created} of mint {mint} for {owner}"
+            ));
+        }
+        _ => {
+            return Err(SignerError::unsupported(
+                Chain::SOL,
+                format!(
+                    "decoding instruction {index} (program {program}, instruction {:?})",
+                    ix.data.first()
+                ),
+            ))
+        }
+    }
+    Ok(())
 }

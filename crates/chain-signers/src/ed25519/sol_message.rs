@@ -76,7 +76,27 @@ fn write_compact(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
+/// An instruction as `intent` reads it: program, account keys in order, data.
+pub(crate) struct InstructionView<'a> {
+    pub(crate) program: &'a [u8; 32],
+    pub(crate) accounts: Vec<&'a [u8; 32]>,
+    pub(crate) data: &'a [u8],
+}
+
 impl Message {
+    pub(crate) fn fee_payer(&self) -> &[u8; 32] {
+        &self.fee_payer
+    }
+
+    /// The instructions, in the order `compile` writes them.
+    pub(crate) fn instructions(&self) -> impl Iterator<Item = InstructionView<'_>> {
+        self.instructions.iter().map(|ix| InstructionView {
+            program: &ix.program,
+            accounts: ix.accounts.iter().map(|m| &m.key).collect(),
+            data: &ix.data,
+        })
+    }
+
     pub(crate) fn parse(bytes: &[u8]) -> Result<Message, SignerError> {
         let mut r = Reader(bytes);
         let required = r.byte()? as usize;

@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use base64::Engine;
 use ed25519_dalek::Signer as _;
-use kms_core::{Chain, Network, WalletEntry};
+use kms_core::{Chain, Intent, Network, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
+use stellar_xdr as xdr;
 use zeroize::Zeroizing;
 
 use crate::{Mnemonic, Prepared, SignInput, SignedTx, Signer, SignerError};
@@ -87,36 +88,15 @@ impl Signer for Xlm {
     /// the output is the envelope with one `DecoratedSignature` (the public
     /// key's last 4 bytes as hint, then the 64-byte signature), as base64 XDR.
     fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let bad = |reason: &str| SignerError::tx(Chain::XLM, reason);
-        let envelope = base64::engine::general_purpose::STANDARD
-            .decode(input.pending.serialized_transaction.trim())
-            .map_err(|_| bad("serializedTransaction is not base64"))?;
-        // Envelope = type (4) ‖ Transaction ‖ signatures (count (4) ‖ ...).
-        // An unsigned envelope ends with a zero count, preceded by the
-        // Transaction's own `ext` (a zero union discriminant in v1).
-        if envelope.len() < 16 || envelope.len() % 4 != 0 {
-            return Err(bad("serializedTransaction is not a transaction envelope"));
-        }
-        if envelope[..4] != ENVELOPE_TYPE_TX {
-            return Err(bad(
-                "only v1 transaction envelopes (ENVELOPE_TYPE_TX) are signed; v0 and fee-bump envelopes are not",
-            ));
-        }
-        let (body, count) = envelope.split_at(envelope.len() - 4);
-        if count != [0, 0, 0, 0] || body[body.len() - 4..] != [0, 0, 0, 0] {
-            return Err(bad("the envelope already carries signatures"));
-        }
+        let (envelope, _) = unsigned_envelope(&input.pending.serialized_transaction)?;
+        let body = &envelope[..envelope.len() - 4];
         let transaction = &body[4..];
         let key = input.keys.first().ok_or_else(|| SignerError::MissingKey {
             chain: Chain::XLM,
             reason: "no secret was resolved for this transaction".into(),
         })?;
         let signing = signing_key(key.expose_secret())?;
-        let passphrase = if input.network.is_testnet() {
-            TESTNET_PASSPHRASE
-        } else {
-            PUBLIC_PASSPHRASE
-        };
+        let passphrase = passphrase(input.network);
         let mut payload = Sha256::new();
         payload.update(Sha256::digest(passphrase.as_bytes()));
         payload.update(ENVELOPE_TYPE_TX);
@@ -133,6 +113,110 @@ impl Signer for Xlm {
             base64::engine::general_purpose::STANDARD.encode(signed),
         ))
     }
+
+    /// Decoded from the envelope `sign` signs (nothing is prepared).
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        let (_, tx) = unsigned_envelope(&input.pending.serialized_transaction)?;
+        intent_of(&tx, input.network)
+    }
+}
+
+fn passphrase(network: Network) -> &'static str {
+    if network.is_testnet() {
+        TESTNET_PASSPHRASE
+    } else {
+        PUBLIC_PASSPHRASE
+    }
+}
+
+/// The envelope's bytes and its decoded transaction. The Tatum API sends
+/// the unsigned `TransactionEnvelope` (v1, type `ENVELOPE_TYPE_TX`) as
+/// base64 XDR; it must decode whole, so the bytes `sign` signs are exactly
+/// the transaction `intent` describes.
+fn unsigned_envelope(text: &str) -> Result<(Vec<u8>, xdr::Transaction), SignerError> {
+    use xdr::ReadXdr;
+    let bad = |reason: &str| SignerError::tx(Chain::XLM, reason);
+    let envelope = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| bad("serializedTransaction is not base64"))?;
+    if envelope.len() < 16 || envelope.len() % 4 != 0 {
+        return Err(bad("serializedTransaction is not a transaction envelope"));
+    }
+    if envelope[..4] != ENVELOPE_TYPE_TX {
+        return Err(bad(
+            "only v1 transaction envelopes (ENVELOPE_TYPE_TX) are signed; v0 and fee-bump envelopes are not",
+        ));
+    }
+    // A bounded read: the envelope's own length, and XDR's nesting depth.
+    let limits = xdr::Limits {
+        depth: 500,
+        len: envelope.len(),
+    };
+    let decoded = xdr::TransactionEnvelope::from_xdr(&envelope, limits)
+        .map_err(|e| SignerError::tx(Chain::XLM, format!("the envelope does not decode: {e}")))?;
+    let xdr::TransactionEnvelope::Tx(v1) = decoded else {
+        return Err(bad("only v1 transaction envelopes are signed"));
+    };
+    if !v1.signatures.is_empty() {
+        return Err(bad("the envelope already carries signatures"));
+    }
+    Ok((envelope, v1.tx))
+}
+
+/// What a transaction does: each Payment (stroops of the native coin, or
+/// of `CODE:ISSUER`) and CreateAccount (starting balance in stroops). Any
+/// other operation is refused: it is not signed.
+fn intent_of(tx: &xdr::Transaction, network: Network) -> Result<Intent, SignerError> {
+    let mut intent = Intent::new(Chain::XLM, network);
+    intent.chain_id = Some(passphrase(network).to_string());
+    let source = tx.source_account.to_string();
+    intent.senders.push(source.clone());
+    intent.fee = Some(tx.fee.to_string());
+    intent.nonce = Some(tx.seq_num.0.to_string());
+    intent.memo = match &tx.memo {
+        xdr::Memo::None => None,
+        xdr::Memo::Text(text) => Some(String::from_utf8_lossy(text.as_slice()).into_owned()),
+        xdr::Memo::Id(id) => Some(format!("id {id}")),
+        xdr::Memo::Hash(hash) => Some(format!("hash {}", hex::encode(hash.0))),
+        xdr::Memo::Return(hash) => Some(format!("return {}", hex::encode(hash.0))),
+    };
+    for op in tx.operations.iter() {
+        // An operation may spend from another account than the transaction's.
+        if let Some(op_source) = &op.source_account {
+            let op_source = op_source.to_string();
+            if !intent.senders.contains(&op_source) {
+                intent.senders.push(op_source);
+            }
+        }
+        let transfer = match &op.body {
+            xdr::OperationBody::Payment(payment) => Transfer {
+                to: payment.destination.to_string(),
+                amount: payment.amount.to_string(),
+                asset: match &payment.asset {
+                    xdr::Asset::Native => None,
+                    xdr::Asset::CreditAlphanum4(a) => {
+                        Some(format!("{}:{}", a.asset_code, a.issuer))
+                    }
+                    xdr::Asset::CreditAlphanum12(a) => {
+                        Some(format!("{}:{}", a.asset_code, a.issuer))
+                    }
+                },
+            },
+            xdr::OperationBody::CreateAccount(create) => Transfer {
+                to: create.destination.to_string(),
+                amount: create.starting_balance.to_string(),
+                asset: None,
+            },
+            other => {
+                return Err(SignerError::unsupported(
+                    Chain::XLM,
+                    format!("decoding the operation {}", other.name()),
+                ))
+            }
+        };
+        intent.transfers.push(transfer);
+    }
+    Ok(intent)
 }
 
 const ENVELOPE_TYPE_TX: [u8; 4] = [0, 0, 0, 2];

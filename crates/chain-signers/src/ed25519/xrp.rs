@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use bitcoin::hashes::{ripemd160, sha256, Hash};
 use bitcoin::secp256k1::{PublicKey, Scalar, SecretKey};
-use kms_core::{Chain, Network, WalletEntry};
+use kms_core::{Chain, Intent, Network, Transfer, WalletEntry};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
@@ -143,19 +143,7 @@ impl Signer for Xrp {
     /// whole; secp256k1 its SHA-512-half, DER), add `TxnSignature`; the
     /// output is the binary form as uppercase hex (`tx_blob`).
     fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
-        let mut tx: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&input.pending.serialized_transaction).map_err(|e| {
-                SignerError::tx(
-                    Chain::XRP,
-                    format!("serializedTransaction is not a JSON object: {e}"),
-                )
-            })?;
-        if tx.contains_key("TxnSignature") || tx.contains_key("Signers") {
-            return Err(SignerError::tx(
-                Chain::XRP,
-                "the transaction is already signed",
-            ));
-        }
+        let mut tx = unsigned_tx(&input.pending.serialized_transaction)?;
         let secret = input.keys.first().ok_or_else(|| SignerError::MissingKey {
             chain: Chain::XRP,
             reason: "no secret was resolved for this transaction".into(),
@@ -189,6 +177,150 @@ impl Signer for Xrp {
             &[],
         )?)))
     }
+
+    /// Decoded from the same JSON `sign` signs (nothing is prepared): the
+    /// codec must accept it, so a field it would refuse is refused here too.
+    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
+        let tx = unsigned_tx(&input.pending.serialized_transaction)?;
+        xrp_codec::serialize(&tx, &[])?;
+        intent_of(&tx, input.network)
+    }
+}
+
+/// The transaction JSON the API sent, refused if it is already signed.
+fn unsigned_tx(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, SignerError> {
+    let tx: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| {
+            SignerError::tx(
+                Chain::XRP,
+                format!("serializedTransaction is not a JSON object: {e}"),
+            )
+        })?;
+    if tx.contains_key("TxnSignature") || tx.contains_key("Signers") {
+        return Err(SignerError::tx(
+            Chain::XRP,
+            "the transaction is already signed",
+        ));
+    }
+    Ok(tx)
+}
+
+/// tfPartialPayment: the ledger may deliver less than `Amount`.
+const PARTIAL_PAYMENT: u64 = 0x0002_0000;
+
+/// What a Payment, TrustSet or AccountSet does. Amounts: XRP in drops as
+/// written; issued currencies as `value` written, asset `CUR.issuer`.
+fn intent_of(
+    tx: &serde_json::Map<String, serde_json::Value>,
+    network: Network,
+) -> Result<Intent, SignerError> {
+    use serde_json::Value;
+    let bad = |reason: String| SignerError::tx(Chain::XRP, reason);
+    let text = |name: &str| tx.get(name).and_then(Value::as_str);
+    let number = |name: &str| match tx.get(name) {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    // (amount, asset) of an Amount field: drops, or an issued currency.
+    let amount = |name: &str| -> Result<(String, Option<String>), SignerError> {
+        match tx.get(name) {
+            Some(Value::String(drops)) => Ok((drops.clone(), None)),
+            Some(Value::Object(iou)) => {
+                let part = |k: &str| {
+                    iou.get(k)
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| bad(format!("{name}.{k} is missing")))
+                };
+                Ok((
+                    part("value")?.to_string(),
+                    Some(format!("{}.{}", part("currency")?, part("issuer")?)),
+                ))
+            }
+            _ => Err(bad(format!("{name} is missing or not an amount"))),
+        }
+    };
+    let describe = |(amount, asset): (String, Option<String>)| match asset {
+        Some(asset) => format!("{amount} {asset}"),
+        None => format!("{amount} drops"),
+    };
+    let mut intent = Intent::new(Chain::XRP, network);
+    intent.senders.push(
+        text("Account")
+            .ok_or_else(|| bad("Account is missing".into()))?
+            .to_string(),
+    );
+    intent.fee = Some(amount("Fee")?.0);
+    intent.nonce = number("Sequence");
+    let mut memo = Vec::new();
+    match text("TransactionType") {
+        Some("Payment") => {
+            let (amount_, asset) = amount("Amount")?;
+            intent.transfers.push(Transfer {
+                to: text("Destination")
+                    .ok_or_else(|| bad("Destination is missing".into()))?
+                    .to_string(),
+                amount: amount_,
+                asset,
+            });
+            // Cross-currency payments spend up to SendMax of another asset.
+            if tx.contains_key("SendMax") {
+                memo.push(format!("SendMax {}", describe(amount("SendMax")?)));
+            }
+            let flags = tx.get("Flags").and_then(Value::as_u64).unwrap_or(0);
+            if flags & PARTIAL_PAYMENT != 0 {
+                memo.push("partial payment".to_string());
+            }
+        }
+        // Trust lines and account settings move nothing: the memo says what
+        // they change, with every setting the codec writes.
+        Some("TrustSet") => {
+            memo.push(format!(
+                "TrustSet limit {}",
+                describe(amount("LimitAmount")?)
+            ));
+            for name in ["QualityIn", "QualityOut"] {
+                if let Some(v) = number(name) {
+                    memo.push(format!("{name} {v}"));
+                }
+            }
+        }
+        Some("AccountSet") => {
+            memo.push("AccountSet".to_string());
+            for name in ["SetFlag", "ClearFlag", "TransferRate", "Domain"] {
+                if let Some(v) = number(name) {
+                    memo.push(format!("{name} {v}"));
+                }
+            }
+        }
+        other => {
+            return Err(SignerError::unsupported(
+                Chain::XRP,
+                format!("decoding transaction type {other:?}"),
+            ))
+        }
+    }
+    if let Some(flags) = number("Flags").filter(|f| f != "0") {
+        memo.push(format!("Flags {flags}"));
+    }
+    for name in ["DestinationTag", "SourceTag", "InvoiceID", "TicketSequence"] {
+        if let Some(v) = number(name) {
+            memo.push(format!("{name} {v}"));
+        }
+    }
+    if let Some(memos) = tx.get("Memos").and_then(Value::as_array) {
+        for m in memos {
+            let data = m["Memo"]["MemoData"].as_str().unwrap_or_default();
+            // MemoData is hex; shown as text where it is UTF-8.
+            let shown = hex::decode(data)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| data.to_string());
+            memo.push(format!("Memo {shown}"));
+        }
+    }
+    intent.memo = (!memo.is_empty()).then(|| memo.join("; "));
+    Ok(intent)
 }
 
 #[cfg(test)]
