@@ -12,10 +12,11 @@ use std::process::Command;
 
 use crate::{check, root, Result};
 
-const TARGETS: [&str; 4] = [
+const TARGETS: [&str; 5] = [
     "wallet_file",
     "pending_json",
     "serialized_tx",
+    "intent",
     "approval_answer",
 ];
 
@@ -74,6 +75,7 @@ pub(crate) fn seed() -> Result {
                 .as_bytes(),
         );
         put(&corpus.join("serialized_tx"), name, &bytes)?;
+        put(&corpus.join("intent"), name, &bytes)?;
     }
     let dir = corpus.join("approval_answer");
     put(
