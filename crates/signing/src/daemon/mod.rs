@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kms_approval::{ApprovalRequest, Approver, Decision};
-use kms_chain_signers::{ChainApi, SignerError};
+use kms_chain_signers::ChainApi;
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
 use kms_vault::Vault;
@@ -409,16 +409,15 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         )
         .await
         .map_err(failed)?;
-        let intent = match prepared.intent() {
-            Ok(intent) => Some(intent),
-            // No decoder for this chain yet: the approver gets no intent.
-            Err(SignError::Signer(SignerError::Unsupported { .. })) => None,
-            // A decoder that does not understand the transaction: not signed.
-            Err(e) => return Err(failed(e)),
-        };
+        // What it does, decoded from what will be signed. A transaction
+        // whose operation its chain's decoder does not know is not signed:
+        // nobody could judge it.
+        let intent = prepared
+            .intent()
+            .map_err(|e| Skip::Refused(format!("refused: cannot tell what it does: {e}")))?;
         if let Some(policy) = &mut self.policy {
             policy
-                .check(tx, self.config.network, intent.as_ref())
+                .check(tx, self.config.network, Some(&intent))
                 .map_err(|v| Skip::Refused(v.to_string()))?;
         }
         let facts = prepared.facts().0.clone();
@@ -428,7 +427,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             let request = ApprovalRequest {
                 pending: tx,
                 prepared: &facts,
-                intent: intent.as_ref(),
+                intent: Some(&intent),
                 digest: &digest,
             };
             match approver.check(&request).await {
