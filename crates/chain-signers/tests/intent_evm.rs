@@ -566,3 +566,37 @@ fn a_malformed_vip180_transfer_is_refused() {
         "{err:?}"
     );
 }
+
+/// VET's chain tag is pinned per network: the testnet's tag (0x27) on a
+/// mainnet signature is refused, by the intent and by the signer alike.
+#[test]
+fn a_vet_chain_tag_of_the_other_network_is_refused() {
+    let v = kms_test_support::vectors::signing_vector("vet-mainnet-native");
+    let tx: Value = serde_json::from_str(&v.pending().serialized_transaction).unwrap();
+    let pending = pending(Chain::VET, &tx);
+    let keys = v.keys();
+    let input = SignInput {
+        pending: &pending,
+        network: Network::Mainnet,
+        keys: &keys,
+        mnemonic: None,
+    };
+    let facts = |tag: u64| {
+        Prepared(
+            json!({"gas": 21000, "chainTag": tag, "blockRef": "01312d0033333333"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+    };
+    assert!(signer(Chain::VET).sign(&input, &facts(0x4a)).is_ok());
+    for result in [
+        signer(Chain::VET).intent(&input, &facts(0x27)).map(drop),
+        signer(Chain::VET).sign(&input, &facts(0x27)).map(drop),
+    ] {
+        assert!(
+            matches!(&result, Err(SignerError::InvalidTransaction { reason, .. }) if reason.contains("chain tag 39 is not VET mainnet")),
+            "{result:?}"
+        );
+    }
+}

@@ -166,6 +166,21 @@ fn complete(input: &SignInput<'_>, prepared: &Prepared) -> Result<Completed, Sig
         })
     };
     let chain_tag = fact("chainTag")?.as_u64().unwrap_or_default();
+    // Pinned per network: the last byte of the genesis block id (mainnet
+    // 0x4a, testnet 0x27). Another one is another chain's transaction.
+    let expected: u64 = match input.network {
+        kms_core::Network::Mainnet => 0x4a,
+        kms_core::Network::Testnet => 0x27,
+    };
+    if chain_tag != expected {
+        return Err(SignerError::tx(
+            Chain::VET,
+            format!(
+                "chain tag {chain_tag} is not VET {} (expected {expected}); refused",
+                input.network
+            ),
+        ));
+    }
     let block_ref_hex = fact("blockRef")?.as_str().unwrap_or_default();
     let block_ref = u64::from_str_radix(block_ref_hex, 16).map_err(|_| bad("bad blockRef"))?;
     // thorify always estimated gas, whatever the JSON said.
