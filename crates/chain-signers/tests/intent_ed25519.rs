@@ -702,3 +702,20 @@ fn ada_unknown_operations_and_body_fields_are_refused() {
         "{err}"
     );
 }
+
+/// EGLD's chain id is pinned per network: a devnet id answered for a
+/// mainnet signature is refused.
+#[tokio::test]
+async fn egld_chain_id_of_another_network_is_refused() {
+    let v = signing_vector("egld-mainnet-transfer");
+    let (_, prepared) = vector_intent(&v).await;
+    let text = v.pending().serialized_transaction;
+    let mut devnet = prepared.clone();
+    devnet.0.insert("chainID".into(), json!("D"));
+    let err = intent_of(&v, &text, &devnet).unwrap_err();
+    assert!(
+        matches!(&err, SignerError::InvalidTransaction { reason, .. } if reason.contains("chain id 'D' is not EGLD mainnet")),
+        "{err}"
+    );
+    assert!(intent_of(&v, &text, &prepared).is_ok());
+}

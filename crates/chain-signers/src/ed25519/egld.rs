@@ -205,6 +205,24 @@ fn completed(
             }
         }
     }
+    // Pinned per network: mainnet "1"; testnet "T" or devnet "D". Another
+    // id, whoever answered it, is another network's transaction.
+    let chain_id = tx.get("chainID").and_then(|v| v.as_str()).unwrap_or_default();
+    let allowed: &[&str] = match input.network {
+        kms_core::Network::Mainnet => &["1"],
+        kms_core::Network::Testnet => &["T", "D"],
+    };
+    if !allowed.contains(&chain_id) {
+        return Err(SignerError::tx(
+            Chain::EGLD,
+            format!(
+                "chain id '{}' is not EGLD {} (expected {}); refused",
+                chain_id.escape_debug(),
+                input.network,
+                allowed.join(" or ")
+            ),
+        ));
+    }
     Ok(tx)
 }
 
