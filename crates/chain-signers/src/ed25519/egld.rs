@@ -207,7 +207,10 @@ fn completed(
     }
     // Pinned per network: mainnet "1"; testnet "T" or devnet "D". Another
     // id, whoever answered it, is another network's transaction.
-    let chain_id = tx.get("chainID").and_then(|v| v.as_str()).unwrap_or_default();
+    let chain_id = tx
+        .get("chainID")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let allowed: &[&str] = match input.network {
         kms_core::Network::Mainnet => &["1"],
         kms_core::Network::Testnet => &["T", "D"],
