@@ -23,7 +23,9 @@ Exit codes: 0 success, 1 failure, 2 usage error or wrong password.";
 #[command(
     name = "tatum-kms",
     version,
-    about = "Key management system for Tatum-powered applications: keeps your wallets in an encrypted wallet.dat",
+    // The original's first line, which its own test suite checks.
+    about = "Tatum KMS - Key Management System for Tatum-powered apps.",
+    long_about = "Tatum KMS - Key Management System for Tatum-powered apps.\n\nKeeps your wallets in an encrypted wallet.dat, signs the Tatum API's pending transactions after your approval service agrees, and hands them back for broadcast.",
     after_help = AFTER_HELP
 )]
 pub(crate) struct Cli {

@@ -513,6 +513,10 @@ fn help_completions_and_man_page() {
         "no command prints the help, as the original"
     );
     let text = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        text.starts_with("Tatum KMS - Key Management System for Tatum-powered apps."),
+        "the original's first line: {text}"
+    );
     for command in [
         "daemon",
         "generatewallet",
