@@ -12,10 +12,11 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use kms_chain_signers::{ChainApi, SignedTx};
-use kms_core::{Network, PendingTransaction};
+use kms_core::{Chain, Network, PendingTransaction};
 use kms_vault::{KdfParams, Vault, VaultError};
 use secrecy::SecretString;
 
@@ -40,6 +41,9 @@ pub struct WalletSigner {
     vault: Vault,
     keys: KeySelector,
     network: Network,
+    /// Each chain's scope, made at its first transaction: the store does
+    /// not change under a signer, so its wallets are scanned once per chain.
+    scopes: HashMap<Chain, Scope>,
 }
 
 impl WalletSigner {
@@ -54,6 +58,7 @@ impl WalletSigner {
             vault: Vault::open(path, password, KdfParams::default())?,
             keys: KeySelector::new(),
             network,
+            scopes: HashMap::new(),
         })
     }
 
@@ -62,11 +67,14 @@ impl WalletSigner {
     /// network (a nonce, a blockhash) that the transaction does not carry
     /// fails with an error naming it.
     pub fn sign(&mut self, pending: &PendingTransaction) -> Result<SignedTx, Error> {
-        let scope = Scope::whole_store(&self.vault, pending.chain, self.network);
+        let scope = self
+            .scopes
+            .entry(pending.chain)
+            .or_insert_with(|| Scope::whole_store(&self.vault, pending.chain, self.network));
         Ok(pipeline::sign_offline(
             &mut self.keys,
             self.vault.wallets(),
-            &scope,
+            scope,
             pending,
         )?)
     }
@@ -79,9 +87,12 @@ impl WalletSigner {
         pending: &PendingTransaction,
         api: &dyn ChainApi,
     ) -> Result<SignedTx, Error> {
-        let scope = Scope::whole_store(&self.vault, pending.chain, self.network);
+        let scope = self
+            .scopes
+            .entry(pending.chain)
+            .or_insert_with(|| Scope::whole_store(&self.vault, pending.chain, self.network));
         let prepared =
-            pipeline::prepare(&mut self.keys, self.vault.wallets(), &scope, pending, api).await?;
+            pipeline::prepare(&mut self.keys, self.vault.wallets(), scope, pending, api).await?;
         Ok(prepared.sign()?)
     }
 }
