@@ -389,10 +389,8 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         asked: Chain,
         tx: &PendingTransaction,
     ) -> Result<Option<String>, Skip> {
-        // Before anything else: the approver is asked only about
-        // transactions this daemon could sign at all.
-        let scope = &self.scopes[&asked];
-        scope.admit(tx).map_err(|e| Skip::Refused(e.to_string()))?;
+        // `prepare` admits the transaction to the request's scope before it
+        // touches a key; nothing outside it reaches the approver.
         let failed = |e: SignError| match e {
             SignError::Scope(e) => Skip::Refused(e.to_string()),
             other => Skip::Failed(other.to_string()),
