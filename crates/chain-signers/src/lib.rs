@@ -176,6 +176,35 @@ pub trait Signer: Send + Sync {
     async fn submit(&self, signed: SignedTx, _api: &dyn ChainApi) -> Result<String, SignerError> {
         Ok(signed.tx_data)
     }
+
+    /// What became of a transaction signed earlier with `prepared` and
+    /// perhaps sent: asked before it is signed again, which is only safe
+    /// when it can never land. Most chains cannot tell (a nonce or an input
+    /// spent twice protects them, and the same bytes are sent again):
+    /// [`Fate::Unknown`].
+    async fn fate(
+        &self,
+        _signed: &SignedTx,
+        _prepared: &Prepared,
+        _api: &dyn ChainApi,
+    ) -> Result<Fate, SignerError> {
+        Ok(Fate::Unknown)
+    }
+}
+
+/// What became of a transaction signed earlier ([`Signer::fate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Nothing is known: send the same bytes again.
+    Unknown,
+    /// The network has it: do not sign again.
+    Landed,
+    /// It can never land (a SOL blockhash past its last valid height, and
+    /// the node never saw it): signing anew cannot pay twice.
+    Expired {
+        /// How that was established, for the audit trail.
+        evidence: String,
+    },
 }
 
 /// The signer of `chain`.

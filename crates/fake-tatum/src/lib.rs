@@ -31,7 +31,9 @@ use axum::Router;
 use serde_json::{json, Value};
 
 mod approver;
+mod solana;
 pub use approver::FakeApprover;
+pub use solana::SolanaView;
 
 /// A fault served instead of (or before) the real answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,6 +76,13 @@ struct Inner {
     faults_served: u64,
     latest_version: Option<String>,
     tx_counter: u64,
+    /// Answers the SOL node gateway instead of recorded answers.
+    solana: Option<solana::SolanaNode>,
+    /// Every answer waits this long first (a real API's round trip).
+    latency: Duration,
+    /// Requests being answered now, and the most at once so far.
+    in_flight: u64,
+    peak_in_flight: u64,
 }
 
 struct Shared {
@@ -169,6 +178,49 @@ impl FakeTatum {
     /// Sends `x-ttm-kms-latest-version` with every pending answer.
     pub fn set_latest_version(&self, header: &str) {
         self.shared.lock().latest_version = Some(header.to_string());
+    }
+
+    /// Answers the Solana node gateway with a simulated node (a fresh
+    /// blockhash per request; see the `solana` module) instead of recorded
+    /// answers.
+    pub fn simulate_solana(&self) {
+        self.shared.lock().solana = Some(solana::SolanaNode::new());
+    }
+
+    /// Moves the simulated Solana node's block height on: blockhashes
+    /// older than 150 blocks expire.
+    pub fn advance_solana(&self, blocks: u64) {
+        if let Some(node) = &mut self.shared.lock().solana {
+            node.advance(blocks);
+        }
+    }
+
+    /// The next `sends` transactions the simulated Solana node accepts
+    /// never land (lost on the way to a leader).
+    pub fn drop_solana_sends(&self, sends: u32) {
+        if let Some(node) = &mut self.shared.lock().solana {
+            node.drop_next(sends);
+        }
+    }
+
+    /// What the simulated Solana node saw.
+    pub fn solana(&self) -> SolanaView {
+        self.shared
+            .lock()
+            .solana
+            .as_ref()
+            .map(solana::SolanaNode::view)
+            .unwrap_or_default()
+    }
+
+    /// The most requests it was answering at once so far.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.shared.lock().peak_in_flight
+    }
+
+    /// Every answer from now on waits `latency` first.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
     }
 
     /// Every request, in order.
@@ -327,6 +379,29 @@ async fn handle(
             Err(_) => return error(400, "validation.failed", "request body is not JSON"),
         }
     };
+    let latency = {
+        let mut inner = shared.lock();
+        inner.in_flight += 1;
+        inner.peak_in_flight = inner.peak_in_flight.max(inner.in_flight);
+        inner.latency
+    };
+    let response = answer(&shared, method, raw_path, path, headers, body, latency).await;
+    shared.lock().in_flight -= 1;
+    response
+}
+
+async fn answer(
+    shared: &Shared,
+    method: Method,
+    raw_path: String,
+    path: String,
+    headers: HeaderMap,
+    body: Value,
+    latency: Duration,
+) -> Response {
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let fault = {
         let mut inner = shared.lock();
         inner.seen.push(Seen {
@@ -369,6 +444,11 @@ async fn handle(
         }
         if path == "/v3/offchain/withdrawal/broadcast" || is_broadcast(&path) {
             return broadcast(inner, &method, &path, body);
+        }
+        if path == "/v3/blockchain/node/SOL/{apiKey}" {
+            if let Some(node) = &mut inner.solana {
+                return axum::Json(node.answer(&body)).into_response();
+            }
         }
     }
     recorded(inner, &method, &path, &body)

@@ -78,7 +78,7 @@ pub(crate) enum Command {
         name = "daemon",
         after_help = "Examples:\n  tatum-kms daemon --testnet --chain BTC,ETH\n  tatum-kms daemon --externalUrl https://approver.example.com/tx --period 10\n  tatum-kms daemon --testnet --runOnce --wallets <signatureId>,<signatureId>"
     )]
-    Daemon(DaemonArgs),
+    Daemon(Box<DaemonArgs>),
     /// Generate a wallet and print it; nothing is stored.
     #[command(
         name = "generatewallet",
@@ -287,14 +287,28 @@ pub(crate) struct DaemonArgs {
         default_value = "human"
     )]
     pub(crate) log_format: LogFormat,
-    /// Serve Prometheus metrics and a health check on this address (e.g. 127.0.0.1:9464).
     /// A local policy (TOML; docs/security.md): chains, networks, fee and
     /// amount caps, destinations, transactions per hour per wallet.
     /// Enforced whatever the approver answers.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<std::path::PathBuf>,
+    /// Serve Prometheus metrics and a health check on this address (e.g. 127.0.0.1:9464).
     #[arg(long = "metrics-addr", alias = "metricsAddr", value_name = "ADDR")]
     pub(crate) metrics_addr: Option<std::net::SocketAddr>,
+    /// The signing ledger: postgres://… shared by replicas, or a file
+    /// [default: TATUM_KMS_LEDGER, else wallet.dat.ledger beside the store].
+    #[arg(long, value_name = "URL")]
+    pub(crate) ledger: Option<String>,
+    /// Transactions in hand at once (one sender's always in order).
+    #[arg(long, value_name = "N", default_value = "16", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) concurrency: u16,
+    /// This replica's name in the ledger [default: TATUM_KMS_REPLICA, else host-pid].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) replica: Option<String>,
+    /// Seconds a claim lasts unless renewed: how soon other replicas take
+    /// over the work of one that died.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub(crate) lease: f64,
 }
 
 /// Checks what clap cannot: `--testnet` may come before the subcommand,
@@ -389,7 +403,7 @@ mod tests {
         let cli = parse_from(std::iter::once("tatum-kms").chain(args.iter().copied()))
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
         match cli.command {
-            Some(Command::Daemon(d)) => (cli.global, d),
+            Some(Command::Daemon(d)) => (cli.global, *d),
             other => panic!("{other:?}"),
         }
     }

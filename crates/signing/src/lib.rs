@@ -23,7 +23,9 @@ pub mod policy;
 pub mod scope;
 mod simple;
 
-pub use daemon::{CycleReport, Daemon, DaemonConfig, DaemonLock, LockError, Metrics, Stopper};
+pub use daemon::{
+    CycleReport, Daemon, DaemonConfig, DaemonLock, Health, LockError, Metrics, Stopper,
+};
 pub use keys::{KeyError, KeySelector, SigningKeys};
 pub use kms_chain_signers::SignedTx;
 pub use kms_core::{Chain, Network, PendingTransaction, SignatureId};

@@ -75,9 +75,31 @@ pub async fn prepare<'p>(
     pending: &'p PendingTransaction,
     api: &dyn ChainApi,
 ) -> Result<PreparedTransaction<'p>, SignError> {
+    let keys = admit(selector, wallets, scope, pending)?;
+    prepare_with(keys, scope.network(), pending, api).await
+}
+
+/// The first, synchronous half of [`prepare`]: admits `pending` to `scope`
+/// and chooses its keys. Split off so that a caller sharing one selector
+/// between concurrent transactions holds its lock only for this.
+pub fn admit(
+    selector: &mut KeySelector,
+    wallets: &Wallets,
+    scope: &Scope,
+    pending: &PendingTransaction,
+) -> Result<SigningKeys, SignError> {
     scope.admit(pending)?;
-    let network = scope.network();
-    let keys = selector.resolve(wallets, pending)?;
+    Ok(selector.resolve(wallets, pending)?)
+}
+
+/// The second half of [`prepare`]: fetches what `pending`'s chain needs
+/// before `keys` sign it on `network`.
+pub async fn prepare_with<'p>(
+    keys: SigningKeys,
+    network: Network,
+    pending: &'p PendingTransaction,
+    api: &dyn ChainApi,
+) -> Result<PreparedTransaction<'p>, SignError> {
     let facts = {
         let input = keys.sign_input(pending, network);
         signer(pending.chain).prepare(&input, api).await?

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use super::{sol_message, Slip10Node};
 use crate::mnemonic::GivenOrFresh;
 use crate::{
-    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    Account, Fate, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
 };
 
 pub(crate) struct Sol;
@@ -124,6 +124,11 @@ impl Signer for Sol {
             .ok_or_else(|| network("getLatestBlockhash answered no value.blockhash"))?;
         let mut facts = serde_json::Map::new();
         facts.insert("blockhash".into(), json!(blockhash));
+        // Not signed over; kept so that the audit trail says until when
+        // the transaction could land.
+        if let Some(height) = result["value"]["lastValidBlockHeight"].as_u64() {
+            facts.insert("lastValidBlockHeight".into(), json!(height));
+        }
         Ok(Prepared(facts))
     }
 
@@ -224,6 +229,56 @@ impl Signer for Sol {
         Err(network(&format!(
             "transaction {tx_id} was sent but not confirmed after {CONFIRM_POLLS} checks"
         )))
+    }
+
+    /// A Solana transaction lands only while its blockhash is valid. So,
+    /// in this order: is the blockhash still valid for the finalized bank
+    /// (then it may yet land: send the same bytes again)? If not, no block
+    /// to come can take it, and the node's full signature history says
+    /// whether an earlier one did. Checked in the other order, it could
+    /// land between the two questions.
+    async fn fate(
+        &self,
+        signed: &SignedTx,
+        prepared: &Prepared,
+        api: &dyn ChainApi,
+    ) -> Result<Fate, SignerError> {
+        let blockhash = prepared
+            .0
+            .get("blockhash")
+            .and_then(|b| b.as_str())
+            .ok_or_else(|| network("the earlier signature's blockhash is not recorded"))?;
+        let answer = api
+            .call(ApiRequest::json_rpc(
+                NODE,
+                "isBlockhashValid",
+                json!([blockhash, {"commitment": "finalized"}]),
+            ))
+            .await?;
+        let valid = rpc_result(NODE, answer)?["value"]
+            .as_bool()
+            .ok_or_else(|| network("isBlockhashValid answered no value"))?;
+        if valid {
+            return Ok(Fate::Unknown);
+        }
+        let answer = api
+            .call(ApiRequest::json_rpc(
+                NODE,
+                "getSignatureStatuses",
+                json!([[signed.tx_data], {"searchTransactionHistory": true}]),
+            ))
+            .await?;
+        let statuses = rpc_result(NODE, answer)?;
+        match statuses["value"].get(0) {
+            Some(serde_json::Value::Null) => Ok(Fate::Expired {
+                evidence: format!(
+                    "blockhash {blockhash} is no longer valid for the finalized bank and the node has no transaction {}",
+                    signed.tx_data
+                ),
+            }),
+            Some(_) => Ok(Fate::Landed),
+            None => Err(network("getSignatureStatuses answered no status")),
+        }
     }
 }
 

@@ -31,26 +31,29 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
     let vault = ctx.unlock(&password)?;
     drop(password);
 
-    let config = DaemonConfig {
-        chains: if opts.chain.is_empty() {
-            Chain::ALL.to_vec()
-        } else {
-            opts.chain.clone()
-        },
-        network: ctx.network(),
-        wallets: opts
-            .wallets
-            .clone()
-            .map(|ids| ids.into_iter().map(SignatureId::from).collect()),
-        transactions: opts
-            .transaction_ids
-            .clone()
-            .map(|ids| ids.into_iter().collect()),
-        period: Duration::from_secs_f64(opts.period),
-        log_signed_payloads: ctx
-            .var("TATUM_KMS_DEBUG_MODE")
-            .is_some_and(|v| v != "false" && v != "0"),
+    let chains = if opts.chain.is_empty() {
+        Chain::ALL.to_vec()
+    } else {
+        opts.chain.clone()
     };
+    let mut config = DaemonConfig::new(chains, ctx.network());
+    config.wallets = opts
+        .wallets
+        .clone()
+        .map(|ids| ids.into_iter().map(SignatureId::from).collect());
+    config.transactions = opts
+        .transaction_ids
+        .clone()
+        .map(|ids| ids.into_iter().collect());
+    config.period = Duration::from_secs_f64(opts.period);
+    config.log_signed_payloads = ctx
+        .var("TATUM_KMS_DEBUG_MODE")
+        .is_some_and(|v| v != "false" && v != "0");
+    config.concurrency = usize::from(opts.concurrency);
+    config.lease = Duration::from_secs_f64(opts.lease);
+    if let Some(name) = opts.replica.clone().or_else(|| ctx.var("TATUM_KMS_REPLICA")) {
+        config.replica = name;
+    }
     // Before anything is asked of the API: no second daemon on these wallets.
     let _lock = DaemonLock::acquire(&ctx.store_path(), &config.chains, config.network)
         .map_err(|e| CliError::failure(e.to_string()))?;

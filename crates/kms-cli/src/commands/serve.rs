@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use kms_signing::Metrics;
+use kms_signing::{Health, Metrics};
 
 /// Binds `addr` now (so a taken port fails the start, not later) and serves
 /// in the background.
@@ -29,13 +29,16 @@ pub(super) async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::R
 }
 
 async fn healthz(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    if m.healthy() {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (
+    match m.health() {
+        Health::Ok => (StatusCode::OK, "ok\n"),
+        Health::Stale => (
             StatusCode::SERVICE_UNAVAILABLE,
             "stale: no cycle completed recently\n",
-        )
+        ),
+        Health::LedgerDown => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "degraded: the signing ledger does not answer; nothing is signed until it does\n",
+        ),
     }
 }
 

@@ -5,6 +5,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The daemon's health, as `/healthz` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Cycles keep completing and the ledger answers.
+    Ok,
+    /// No cycle completed for a while.
+    Stale,
+    /// The signing ledger does not answer: nothing is signed.
+    LedgerDown,
+}
+
 /// Counters of a running daemon, shared with whatever serves them.
 #[derive(Default)]
 pub struct Metrics {
@@ -15,6 +26,12 @@ pub struct Metrics {
     rejected: AtomicU64,
     failed: AtomicU64,
     refused: AtomicU64,
+    held_elsewhere: AtomicU64,
+    resubmitted: AtomicU64,
+    ledger_errors: AtomicU64,
+    /// 1 while the signing ledger answers (0 after a failed call, until
+    /// one succeeds).
+    ledger_down: std::sync::atomic::AtomicBool,
     api_requests: AtomicU64,
     api_errors: AtomicU64,
     api_latency_micros: AtomicU64,
@@ -87,6 +104,39 @@ impl Metrics {
         Self::add(&self.refused, 1);
     }
 
+    pub(crate) fn held_elsewhere(&self) {
+        Self::add(&self.held_elsewhere, 1);
+    }
+
+    pub(crate) fn resubmitted(&self) {
+        Self::add(&self.resubmitted, 1);
+    }
+
+    /// Whether the ledger answered its last call.
+    pub(crate) fn ledger_answered(&self, answered: bool) {
+        if !answered {
+            Self::add(&self.ledger_errors, 1);
+        }
+        self.ledger_down.store(!answered, Ordering::Relaxed);
+    }
+
+    /// Whether the signing ledger failed its last call: nothing is signed
+    /// until it answers again.
+    pub fn ledger_down(&self) -> bool {
+        self.ledger_down.load(Ordering::Relaxed)
+    }
+
+    /// What `/healthz` reports.
+    pub fn health(&self) -> Health {
+        if self.ledger_down() {
+            Health::LedgerDown
+        } else if self.healthy() {
+            Health::Ok
+        } else {
+            Health::Stale
+        }
+    }
+
     /// Healthy while cycles keep ending (or the first is still due).
     pub fn healthy(&self) -> bool {
         let last = match self.last_cycle_end.load(Ordering::Relaxed) {
@@ -98,7 +148,7 @@ impl Metrics {
 
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let counters: [(&str, &str, &AtomicU64); 9] = [
+        let counters: [(&str, &str, &AtomicU64); 12] = [
             (
                 "tatum_kms_cycles_total",
                 "Daemon cycles completed.",
@@ -135,6 +185,21 @@ impl Metrics {
                 &self.refused,
             ),
             (
+                "tatum_kms_held_elsewhere_total",
+                "Pending transactions left alone: claimed by another replica, or already submitted.",
+                &self.held_elsewhere,
+            ),
+            (
+                "tatum_kms_resubmitted_total",
+                "Transactions sent again with the bytes the ledger recorded for them.",
+                &self.resubmitted,
+            ),
+            (
+                "tatum_kms_ledger_errors_total",
+                "Calls to the signing ledger that failed.",
+                &self.ledger_errors,
+            ),
+            (
                 "tatum_kms_api_requests_total",
                 "Requests to the Tatum API.",
                 &self.api_requests,
@@ -160,6 +225,10 @@ impl Metrics {
         let last = self.last_cycle_end.load(Ordering::Relaxed);
         out.push_str(&format!(
             "# HELP tatum_kms_last_cycle_timestamp_seconds End of the last cycle (unix time, 0 = none yet).\n# TYPE tatum_kms_last_cycle_timestamp_seconds gauge\ntatum_kms_last_cycle_timestamp_seconds {last}\n"
+        ));
+        out.push_str(&format!(
+            "# HELP tatum_kms_ledger_up Whether the signing ledger answered its last call.\n# TYPE tatum_kms_ledger_up gauge\ntatum_kms_ledger_up {}\n",
+            u8::from(!self.ledger_down())
         ));
         out.push_str(&format!(
             "# HELP tatum_kms_up Whether cycles keep completing.\n# TYPE tatum_kms_up gauge\ntatum_kms_up {}\n",

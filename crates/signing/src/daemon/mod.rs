@@ -1,8 +1,19 @@
 //! The daemon: every period one [`Daemon::cycle`], never two at once. A
 //! cycle asks the Tatum API for the pending transactions of the store's
-//! wallets, chain by chain; each is approved, signed and broadcast in turn;
-//! what failed is reported to the batch error endpoint. One failing
-//! transaction, chain or request never stops the others.
+//! wallets, chain by chain; each is claimed in the signing ledger,
+//! approved, signed, recorded and broadcast; what failed is reported to the
+//! batch error endpoint. One failing transaction, chain or request never
+//! stops the others.
+//!
+//! Transactions of different senders run concurrently (at most
+//! [`DaemonConfig::concurrency`] at once); those of one sender (the same
+//! wallets and index: one account's nonces, one UTXO wallet's coins) run in
+//! the order the API listed them.
+//!
+//! Replicas sharing a [`Ledger`] never sign one pending transaction twice
+//! with different bytes: a replica signs only under a live claim, records
+//! the bytes before they leave the process, and whoever retries the id
+//! later sends exactly those bytes (see `docs/operations.md`).
 //!
 //! Driven by a plain [`DaemonConfig`] and the [`TatumApi`] and [`ChainApi`]
 //! traits, so it runs against the real client, a fake, or an embedder's own.
@@ -12,18 +23,20 @@ mod metrics;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use kms_approval::{ApprovalRequest, Approver, Decision};
-use kms_chain_signers::ChainApi;
+use kms_chain_signers::{signer, ChainApi, Fate, Prepared, SignedTx};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
+use kms_ledger::{Claim, Lease, Ledger, LedgerError, MemoryLedger, SignedRecord, Step, Subject};
 use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
 use kms_vault::Vault;
-use tokio::sync::Notify;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Notify, Semaphore};
 
 pub use lock::{DaemonLock, LockError};
-pub use metrics::Metrics;
+pub use metrics::{Health, Metrics};
 
 use crate::keys::KeySelector;
 use crate::pipeline::{self, SignError};
@@ -46,6 +59,46 @@ pub struct DaemonConfig {
     pub period: Duration,
     /// Log signed payloads at info level (`TATUM_KMS_DEBUG_MODE`).
     pub log_signed_payloads: bool,
+    /// At most this many transactions in hand at once (`--concurrency`).
+    pub concurrency: usize,
+    /// This replica's name in the ledger: unique among running replicas.
+    pub replica: String,
+    /// How long a claim lasts without renewal: how soon the other
+    /// replicas take over the work of one that died.
+    pub lease: Duration,
+}
+
+impl DaemonConfig {
+    /// The default number of transactions in hand at once: enough to hide
+    /// ~100 ms API round trips, few enough not to flood the API.
+    pub const DEFAULT_CONCURRENCY: usize = 16;
+
+    /// A configuration with the defaults: every chain in `chains` on
+    /// `network`, all wallets, every 30 s... as the original.
+    pub fn new(chains: Vec<Chain>, network: Network) -> DaemonConfig {
+        DaemonConfig {
+            chains,
+            network,
+            wallets: None,
+            transactions: None,
+            period: Duration::from_secs(30),
+            log_signed_payloads: false,
+            concurrency: Self::DEFAULT_CONCURRENCY,
+            replica: default_replica_name(),
+            lease: kms_ledger::DEFAULT_LEASE,
+        }
+    }
+}
+
+/// `host-pid`: unique among the processes of a cluster (a Kubernetes pod's
+/// host name is the pod's name).
+pub fn default_replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "kms".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// What became of one cycle.
@@ -61,6 +114,12 @@ pub struct CycleReport {
     pub failed: usize,
     /// Refused: outside the chain, network and wallets asked about.
     pub refused: usize,
+    /// Left alone: another replica holds them, or they were submitted.
+    pub held_elsewhere: usize,
+    /// Sent again with the bytes the ledger recorded for them.
+    pub resubmitted: usize,
+    /// Not signed because the ledger did not answer: they stay pending.
+    pub ledger_unavailable: usize,
     /// A pending request or the error report failed.
     pub api_failed: bool,
     /// Wall time of the cycle.
@@ -73,7 +132,7 @@ pub struct CycleReport {
 impl CycleReport {
     /// Whether a transaction or a request failed.
     pub fn anything_failed(&self) -> bool {
-        self.failed > 0 || self.api_failed
+        self.failed > 0 || self.api_failed || self.ledger_unavailable > 0
     }
 
     /// One log line with every figure.
@@ -84,6 +143,9 @@ impl CycleReport {
             rejected = self.rejected,
             failed = self.failed,
             refused = self.refused,
+            held_elsewhere = self.held_elsewhere,
+            resubmitted = self.resubmitted,
+            ledger_unavailable = self.ledger_unavailable,
             api_failed = self.api_failed,
             elapsed_ms = self.elapsed.as_secs_f64() * 1e3,
             cpu_ms = self.cpu.as_secs_f64() * 1e3,
@@ -101,17 +163,30 @@ enum Skip {
     Refused(String),
     /// Reported to the Tatum API.
     Failed(String),
+    /// Another replica holds it, or it was submitted already: not ours.
+    Elsewhere(String),
+    /// The ledger did not answer: nothing may be signed. Stays pending.
+    LedgerDown(String),
+}
+
+/// What became of a transaction that went out.
+struct Sent {
+    tx_id: Option<String>,
+    /// The bytes came from the ledger, signed in an earlier attempt.
+    resubmitted: bool,
 }
 
 /// A signing daemon over one store.
 pub struct Daemon<A> {
     config: DaemonConfig,
     vault: Vault,
-    keys: KeySelector,
+    /// Shared by the transactions in hand; locked only to choose keys.
+    keys: Mutex<KeySelector>,
     api: Arc<A>,
     approver: Option<Arc<dyn Approver>>,
     /// `--policy`: refuses what it does not allow, whatever the approver says.
-    policy: Option<Policy>,
+    policy: Option<Mutex<Policy>>,
+    ledger: Arc<dyn Ledger>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
     wake: Arc<Notify>,
@@ -144,10 +219,11 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             metrics: Metrics::new(config.period),
             config,
             vault,
-            keys: KeySelector::new(),
+            keys: Mutex::new(KeySelector::new()),
             api,
             approver,
             policy: None,
+            ledger: Arc::new(MemoryLedger::new()),
             stop: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
             ids: HashMap::new(),
@@ -161,7 +237,15 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
 
     /// Judges every transaction by `policy` before the approver is asked.
     pub fn with_policy(mut self, policy: Policy) -> Daemon<A> {
-        self.policy = Some(policy);
+        self.policy = Some(Mutex::new(policy));
+        self
+    }
+
+    /// Records every claim and signature in `ledger`, shared with the
+    /// other replicas. Without one, a ledger in memory keeps this process
+    /// from signing an id twice, and nothing more.
+    pub fn with_ledger(mut self, ledger: Arc<dyn Ledger>) -> Daemon<A> {
+        self.ledger = ledger;
         self
     }
 
@@ -318,36 +402,43 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         report.pending = pending.len() + report.failed;
         self.metrics.pending_seen(report.pending);
 
-        for (done, (asked, tx)) in pending.iter().enumerate() {
-            if self.stop.load(Ordering::SeqCst) {
-                tracing::info!(
-                    left = pending.len() - done,
-                    "stopping: the remaining transactions stay pending for the next run"
-                );
-                break;
-            }
-            if let Some(only) = &self.config.transactions {
-                if !only.contains(&tx.id) {
+        let transactions: Vec<(Chain, &PendingTransaction)> = pending
+            .iter()
+            .filter(|(_, tx)| {
+                let wanted = self
+                    .config
+                    .transactions
+                    .as_ref()
+                    .is_none_or(|only| only.contains(&tx.id));
+                if !wanted {
                     tracing::info!(tx = %tx.id.escape_debug(), "skipped: not among --transactionIds");
-                    continue;
                 }
-            }
-            match self.process(*asked, tx).await {
-                Ok(tx_id) => {
+                wanted
+            })
+            .map(|(asked, tx)| (*asked, tx))
+            .collect();
+        let outcomes = self.process_all(&transactions).await;
+        let left = transactions.len() - outcomes.len();
+        if left > 0 {
+            tracing::info!(
+                left,
+                "stopping: the remaining transactions stay pending for the next run"
+            );
+        }
+        for (_, tx, outcome) in outcomes {
+            match outcome {
+                Ok(sent) => {
                     report.signed += 1;
-                    self.metrics.signed();
-                    tracing::info!(tx = %tx.id, chain = %tx.chain, tx_id = tx_id.as_deref().unwrap_or("-"), "signed and broadcast");
+                    if sent.resubmitted {
+                        report.resubmitted += 1;
+                    }
                 }
-                Err(Skip::Rejected(reason)) => {
-                    report.rejected += 1;
-                    self.metrics.rejected();
-                    tracing::warn!(tx = %tx.id, chain = %tx.chain, %reason, "not approved; not signed");
-                }
+                Err(Skip::Rejected(_)) => report.rejected += 1,
+                Err(Skip::Elsewhere(_)) => report.held_elsewhere += 1,
+                Err(Skip::LedgerDown(_)) => report.ledger_unavailable += 1,
                 Err(Skip::Refused(error)) => {
                     report.failed += 1;
                     report.refused += 1;
-                    self.metrics.refused();
-                    tracing::error!(tx = %tx.id.escape_debug(), asked = %asked, chain = %tx.chain, %error, "refused");
                     errors.push(ReportedError {
                         signature_id: tx.id.clone(),
                         error,
@@ -355,8 +446,6 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 }
                 Err(Skip::Failed(error)) => {
                     report.failed += 1;
-                    self.metrics.failed();
-                    tracing::error!(tx = %tx.id, chain = %tx.chain, %error, "failed");
                     errors.push(ReportedError {
                         signature_id: tx.id.clone(),
                         error,
@@ -382,41 +471,262 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         report
     }
 
-    /// Admit, prepare, sign in memory, approve, broadcast. Returns the
-    /// broadcast's txId.
-    async fn process(
-        &mut self,
+    /// Processes `transactions`: one sender's in order, different
+    /// senders' concurrently, at most `concurrency` at once. Returns the
+    /// outcome of each one handled (those left when a stop was asked are
+    /// missing), logged as they come.
+    async fn process_all<'t>(
+        &self,
+        transactions: &[(Chain, &'t PendingTransaction)],
+    ) -> Vec<(Chain, &'t PendingTransaction, Result<Sent, Skip>)> {
+        let mut order: Vec<SenderKey> = Vec::new();
+        let mut queues: HashMap<SenderKey, Vec<(Chain, &'t PendingTransaction)>> = HashMap::new();
+        for &(asked, tx) in transactions {
+            let key = SenderKey::of(tx);
+            queues
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    order.push(key);
+                    Vec::new()
+                })
+                .push((asked, tx));
+        }
+        let permits = Semaphore::new(self.config.concurrency.max(1));
+        // A failed ledger call makes the rest of the cycle skip it at once
+        // rather than wait for it transaction by transaction.
+        let ledger_down = AtomicBool::new(false);
+        let senders = order.into_iter().map(|key| {
+            let queue = queues.remove(&key).unwrap_or_default();
+            let (permits, ledger_down) = (&permits, &ledger_down);
+            async move {
+                let mut outcomes = Vec::with_capacity(queue.len());
+                for (asked, tx) in queue {
+                    let Ok(_permit) = permits.acquire().await else {
+                        break;
+                    };
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let outcome = if ledger_down.load(Ordering::Relaxed) {
+                        Err(Skip::LedgerDown(
+                            "the ledger did not answer earlier in this cycle".into(),
+                        ))
+                    } else {
+                        self.process(asked, tx).await
+                    };
+                    if matches!(outcome, Err(Skip::LedgerDown(_))) {
+                        ledger_down.store(true, Ordering::Relaxed);
+                    }
+                    self.log_outcome(asked, tx, &outcome);
+                    outcomes.push((asked, tx, outcome));
+                }
+                outcomes
+            }
+        });
+        futures_util::future::join_all(senders)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn log_outcome(&self, asked: Chain, tx: &PendingTransaction, outcome: &Result<Sent, Skip>) {
+        match outcome {
+            Ok(sent) => {
+                self.metrics.signed();
+                if sent.resubmitted {
+                    self.metrics.resubmitted();
+                }
+                tracing::info!(tx = %tx.id, chain = %tx.chain, tx_id = sent.tx_id.as_deref().unwrap_or("-"), resubmitted = sent.resubmitted, "signed and broadcast");
+            }
+            Err(Skip::Rejected(reason)) => {
+                self.metrics.rejected();
+                tracing::warn!(tx = %tx.id, chain = %tx.chain, %reason, "not approved; not signed");
+            }
+            Err(Skip::Elsewhere(why)) => {
+                self.metrics.held_elsewhere();
+                tracing::debug!(tx = %tx.id, chain = %tx.chain, %why, "left alone");
+            }
+            Err(Skip::LedgerDown(error)) => {
+                tracing::error!(tx = %tx.id.escape_debug(), chain = %tx.chain, %error, "not signed: the signing ledger does not answer; it stays pending");
+            }
+            Err(Skip::Refused(error)) => {
+                self.metrics.refused();
+                tracing::error!(tx = %tx.id.escape_debug(), asked = %asked, chain = %tx.chain, %error, "refused");
+            }
+            Err(Skip::Failed(error)) => {
+                self.metrics.failed();
+                tracing::error!(tx = %tx.id, chain = %tx.chain, %error, "failed");
+            }
+        }
+    }
+
+    /// Admits, claims, and under the claim (kept alive while it works)
+    /// signs or resends; a claim that ends without a submission is
+    /// released so that another attempt need not wait for the lease.
+    async fn process(&self, asked: Chain, tx: &PendingTransaction) -> Result<Sent, Skip> {
+        let scope = &self.scopes[&asked];
+        // Before anything reaches the ledger: an id of the wrong shape, or
+        // a transaction outside the request, leaves no row behind.
+        scope.admit(tx).map_err(|e| Skip::Refused(e.to_string()))?;
+        let subject = Subject {
+            id: tx.id.clone(),
+            chain: tx.chain.to_string(),
+            network: self.config.network.to_string(),
+            wallets: SenderKey::wallets(tx),
+            request_digest: request_digest(tx),
+        };
+        let claim = self
+            .ledger
+            .claim(&subject, &self.config.replica, self.config.lease)
+            .await;
+        self.metrics.ledger_answered(claim.is_ok());
+        let (lease, earlier) = match claim.map_err(|e| Skip::LedgerDown(e.to_string()))? {
+            Claim::Granted {
+                lease,
+                signed,
+                took_over,
+            } => {
+                if let Some(replica) = took_over {
+                    tracing::warn!(tx = %tx.id, %replica, "took over the expired claim of another replica");
+                }
+                (lease, signed)
+            }
+            Claim::Held { replica, .. } => {
+                return Err(Skip::Elsewhere(format!("claimed by replica {replica}")))
+            }
+            Claim::Submitted { tx_id } => {
+                return Err(Skip::Elsewhere(format!(
+                    "already submitted (txId {})",
+                    tx_id.as_deref().unwrap_or("-")
+                )))
+            }
+            Claim::Conflict { recorded } => {
+                return Err(Skip::Refused(format!(
+                    "refused: the Tatum API handed this id over before with another transaction ({recorded}); nothing is signed for it"
+                )))
+            }
+        };
+        let work = self.work(asked, tx, &lease, earlier);
+        let outcome = tokio::select! {
+            outcome = work => outcome,
+            never = self.keep_claim(&lease) => match never {},
+        };
+        let end = match &outcome {
+            Ok(_) | Err(Skip::Rejected(_)) | Err(Skip::Elsewhere(_)) | Err(Skip::LedgerDown(_)) => {
+                None
+            }
+            Err(Skip::Refused(why)) | Err(Skip::Failed(why)) => Some(why.clone()),
+        };
+        if let Some(reason) = end {
+            let ended = self.ledger.record(&lease, Step::Failed { reason }).await;
+            self.metrics
+                .ledger_answered(!matches!(ended, Err(LedgerError::Unavailable(_))));
+            if let Err(e) = ended {
+                tracing::debug!(tx = %tx.id, error = %e, "could not release the claim; it runs out by itself");
+            }
+        }
+        outcome
+    }
+
+    /// Renews `lease` every third of its length, forever; a renewal that
+    /// fails is logged and the work goes on, since every record under the
+    /// lost claim is refused by the ledger anyway.
+    async fn keep_claim(&self, lease: &Lease) -> std::convert::Infallible {
+        let every = self.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = self.ledger.renew(lease, self.config.lease).await {
+                tracing::warn!(tx = %lease.id, error = %e, "cannot renew the claim");
+            }
+        }
+    }
+
+    /// The work under a claim: the bytes recorded earlier if there are
+    /// any (sent again, or signed anew only where they can never land),
+    /// else a new signature.
+    async fn work(
+        &self,
         asked: Chain,
         tx: &PendingTransaction,
-    ) -> Result<Option<String>, Skip> {
-        // `prepare` admits the transaction to the request's scope before it
-        // touches a key; nothing outside it reaches the approver.
+        lease: &Lease,
+        earlier: Option<SignedRecord>,
+    ) -> Result<Sent, Skip> {
+        let Some(earlier) = earlier else {
+            return self.sign_and_send(asked, tx, lease, None).await;
+        };
+        let signed = SignedTx {
+            tx_data: earlier.tx_data.clone(),
+            node_submission: earlier.node_submission.clone(),
+        };
+        let facts = Prepared(earlier.facts.as_object().cloned().unwrap_or_default());
+        let api: &dyn ChainApi = self.api.as_ref();
+        let fate = signer(tx.chain)
+            .fate(&signed, &facts, api)
+            .await
+            .map_err(|e| {
+                Skip::Failed(format!(
+                    "cannot tell what became of the earlier signature: {e}"
+                ))
+            })?;
+        match fate {
+            Fate::Unknown => {
+                tracing::info!(tx = %tx.id, digest = %earlier.digest, "sending the bytes recorded for it again");
+                self.send(tx, lease, signed, true).await
+            }
+            Fate::Landed => {
+                tracing::info!(tx = %tx.id, digest = %earlier.digest, "the earlier transaction landed; reporting it");
+                let mut sent = self.broadcast(tx, lease, &signed.tx_data).await?;
+                sent.resubmitted = true;
+                Ok(sent)
+            }
+            Fate::Expired { evidence } => {
+                tracing::warn!(tx = %tx.id, superseded = %earlier.digest, %evidence, "the earlier transaction can never land; signing anew");
+                self.sign_and_send(asked, tx, lease, Some((earlier.digest, evidence)))
+                    .await
+            }
+        }
+    }
+
+    /// Prepare, sign in memory, approve, record, send. `supersedes` names
+    /// the recorded transaction this one replaces, and why that is safe.
+    async fn sign_and_send(
+        &self,
+        asked: Chain,
+        tx: &PendingTransaction,
+        lease: &Lease,
+        supersedes: Option<(String, String)>,
+    ) -> Result<Sent, Skip> {
         let failed = |e: SignError| match e {
             SignError::Scope(e) => Skip::Refused(e.to_string()),
             other => Skip::Failed(other.to_string()),
         };
         let api: &dyn ChainApi = self.api.as_ref();
+        let scope = &self.scopes[&asked];
+        let keys = {
+            let mut selector = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            pipeline::admit(&mut selector, self.vault.wallets(), scope, tx).map_err(failed)?
+        };
         // Network facts first, then the signature, in memory: the approver
         // is asked about the exact transaction that will leave the KMS.
-        let prepared = pipeline::prepare(
-            &mut self.keys,
-            self.vault.wallets(),
-            &self.scopes[&asked],
-            tx,
-            api,
-        )
-        .await
-        .map_err(failed)?;
+        let prepared = pipeline::prepare_with(keys, scope.network(), tx, api)
+            .await
+            .map_err(failed)?;
         // What it does, decoded from what will be signed. A transaction
         // whose operation its chain's decoder does not know is not signed:
         // nobody could judge it.
         let intent = prepared
             .intent()
             .map_err(|e| Skip::Refused(format!("refused: cannot tell what it does: {e}")))?;
-        if let Some(policy) = &mut self.policy {
+        if let Some(policy) = &self.policy {
+            // Checked and counted at once, so that transactions in hand
+            // together cannot all pass an hourly limit meant for one of
+            // them; one that then fails still counts (the safe side).
+            let mut policy = policy.lock().unwrap_or_else(PoisonError::into_inner);
             policy
                 .check(tx, self.config.network, Some(&intent))
                 .map_err(|v| Skip::Refused(v.to_string()))?;
+            policy.record_signed(tx);
         }
         let facts = prepared.facts().0.clone();
         let signed = prepared.sign().map_err(failed)?;
@@ -429,22 +739,88 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 digest: &digest,
             };
             match approver.check(&request).await {
-                Decision::Approved => tracing::info!(tx = %tx.id, %digest, "approved"),
-                Decision::Rejected(reason) => return Err(Skip::Rejected(reason)),
+                Decision::Approved => {
+                    tracing::info!(tx = %tx.id, %digest, "approved");
+                    let seen = serde_json::to_value(&intent).unwrap_or_default();
+                    self.record(
+                        lease,
+                        Step::Approved {
+                            digest: digest.clone(),
+                            seen,
+                        },
+                    )
+                    .await?;
+                }
+                Decision::Rejected(reason) => {
+                    let step = Step::Rejected {
+                        digest: digest.clone(),
+                        reason: reason.clone(),
+                    };
+                    // The claim ends either way; a lost record only
+                    // means it runs out by itself.
+                    if let Err(e) = self.record(lease, step).await {
+                        tracing::debug!(tx = %tx.id, "could not record the refusal: {}", skip_text(&e));
+                    }
+                    return Err(Skip::Rejected(reason));
+                }
             }
         }
+        let record = SignedRecord {
+            tx_data: signed.tx_data.clone(),
+            node_submission: signed.node_submission.clone(),
+            digest,
+            facts: serde_json::Value::Object(facts),
+        };
+        // Recorded before anything leaves the process: whoever retries
+        // this id, here or on another replica, sends these bytes.
+        let step = match supersedes {
+            None => Step::Signed(record),
+            Some((superseded, evidence)) => Step::Resigned {
+                record,
+                superseded,
+                evidence,
+            },
+        };
+        self.record(lease, step).await?;
         if self.config.log_signed_payloads {
             tracing::info!(tx = %tx.id, tx_data = %signed.tx_data, "signed (shown because TATUM_KMS_DEBUG_MODE is set)");
         }
-        let tx_data = pipeline::submit(tx, signed, api).await.map_err(failed)?;
+        self.send(tx, lease, signed, false).await
+    }
+
+    /// Hands `signed` to the network where its chain needs that, then to
+    /// the broadcast endpoint.
+    async fn send(
+        &self,
+        tx: &PendingTransaction,
+        lease: &Lease,
+        signed: SignedTx,
+        resubmitted: bool,
+    ) -> Result<Sent, Skip> {
+        let api: &dyn ChainApi = self.api.as_ref();
+        let tx_data = pipeline::submit(tx, signed, api)
+            .await
+            .map_err(|e| Skip::Failed(e.to_string()))?;
+        let mut sent = self.broadcast(tx, lease, &tx_data).await?;
+        sent.resubmitted = resubmitted;
+        Ok(sent)
+    }
+
+    /// Posts `tx_data` to the broadcast endpoint and records the outcome.
+    async fn broadcast(
+        &self,
+        tx: &PendingTransaction,
+        lease: &Lease,
+        tx_data: &str,
+    ) -> Result<Sent, Skip> {
         let started = Instant::now();
         let sent = match &tx.withdrawal_id {
             Some(withdrawal) => {
                 self.api
-                    .offchain_broadcast(tx.chain, &tx_data, withdrawal, &tx.id)
+                    .offchain_broadcast(tx.chain, tx_data, withdrawal, &tx.id)
                     .await
             }
-            None => self.api.broadcast(tx.chain, &tx_data, &tx.id).await,
+            None => self.api.broadcast(tx.chain, tx_data, &tx.id).await,
         };
         self.metrics.api_call(started, sent.is_ok());
         match sent {
@@ -453,13 +829,37 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 b.tx_id.as_deref().unwrap_or("none")
             ))),
             Ok(b) => {
-                if let Some(policy) = &mut self.policy {
-                    policy.record_signed(tx);
+                let step = Step::Submitted {
+                    tx_id: b.tx_id.clone(),
+                };
+                if let Err(e) = self.record(lease, step).await {
+                    // It went out; a replica that takes the id over sends
+                    // the same bytes again, which changes nothing.
+                    tracing::warn!(tx = %tx.id, "broadcast, but the ledger did not record it: {}", skip_text(&e));
                 }
-                Ok(b.tx_id)
+                Ok(Sent {
+                    tx_id: b.tx_id,
+                    resubmitted: false,
+                })
             }
             Err(e) => Err(Skip::Failed(format!("broadcast: {e}"))),
         }
+    }
+
+    /// Records `step` under `lease`. A lost claim means another replica
+    /// goes on with the id; an unreachable ledger, that nothing more may
+    /// be done with it now.
+    async fn record(&self, lease: &Lease, step: Step) -> Result<(), Skip> {
+        let recorded = self.ledger.record(lease, step).await;
+        self.metrics
+            .ledger_answered(!matches!(recorded, Err(LedgerError::Unavailable(_))));
+        recorded.map_err(|e| match e {
+            LedgerError::LeaseLost { .. } => {
+                Skip::Elsewhere("the claim ran out and another replica took it over".into())
+            }
+            LedgerError::Unavailable(_) => Skip::LedgerDown(e.to_string()),
+            other => Skip::Failed(other.to_string()),
+        })
     }
 
     fn log_unauthorized(&mut self, e: &ApiError) {
@@ -524,4 +924,69 @@ fn process_cpu_time() -> Duration {
         return Duration::ZERO;
     }
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Who sends a transaction: its chain, wallets and index. Transactions of
+/// one sender are handled in order (one account's nonces, one wallet's
+/// coins); different senders' concurrently.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SenderKey {
+    chain: Chain,
+    wallets: Vec<String>,
+    index: Option<u32>,
+}
+
+impl SenderKey {
+    fn of(tx: &PendingTransaction) -> SenderKey {
+        SenderKey {
+            chain: tx.chain,
+            wallets: SenderKey::wallets(tx),
+            index: tx.index,
+        }
+    }
+
+    /// The wallets a transaction names, sorted, each once.
+    fn wallets(tx: &PendingTransaction) -> Vec<String> {
+        let mut ids: Vec<String> = tx
+            .hashes
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .chain(
+                tx.signatures
+                    .iter()
+                    .flatten()
+                    .map(|s| s.id.as_str().to_owned()),
+            )
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// `sha256:` of what decides the signature in a pending transaction (not
+/// fields the API may change between two listings, like `txId`): the same
+/// id handed over with another digest is refused by the ledger.
+fn request_digest(tx: &PendingTransaction) -> String {
+    let decisive = serde_json::json!({
+        "chain": tx.chain.to_string(),
+        "serializedTransaction": tx.serialized_transaction,
+        "hashes": tx.hashes,
+        "index": tx.index,
+        "signatures": tx.signatures,
+        "withdrawalId": tx.withdrawal_id,
+        "withdrawalResponses": tx.withdrawal_responses,
+    });
+    let text = kms_ledger::canonical_json(&decisive);
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+fn skip_text(skip: &Skip) -> &str {
+    match skip {
+        Skip::Rejected(s)
+        | Skip::Refused(s)
+        | Skip::Failed(s)
+        | Skip::Elsewhere(s)
+        | Skip::LedgerDown(s) => s,
+    }
 }
