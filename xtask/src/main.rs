@@ -4,7 +4,9 @@
 //! - `dist`        release binaries (static where the toolchain allows) + SHA-256 sums
 //! - `vectors`     the suites that replay the original SDK's vectors
 //! - `bench`       the benchmarks, side by side with their baselines
-//!   (`bench kdf`: the store's KDF beside the C reference, alone)
+//!   (`bench kdf`: the store's KDF beside the C reference, alone;
+//!   `bench throughput`: 1,000 transactions under 100 ms API latency,
+//!   sequential vs concurrent, one replica vs three, and the ledger's cost)
 //! - `image-test`  builds the container image with buildah and runs it
 //! - `fuzz`        seeds and runs the fuzz targets (cargo-fuzz, nightly)
 //! - `campaigns`   the long fault campaigns (500+ kills, 1,000 faulty daemon cycles...)
@@ -17,6 +19,7 @@ mod image;
 mod kdfbench;
 mod original;
 mod procbench;
+mod throughput;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -119,6 +122,7 @@ fn bench(extra: &[String]) -> Result {
     match extra.first().map(String::as_str) {
         Some("daemon") => return procbench::run(&extra[1..]),
         Some("kdf") => return kdfbench::run(&extra[1..]),
+        Some("throughput") => return throughput::run(&extra[1..]),
         Some("original") => {
             print!("{}", original::compare(50)?);
             return Ok(());
@@ -140,6 +144,10 @@ fn bench(extra: &[String]) -> Result {
     report.push_str(&kdfbench::table(7)?);
     report.push_str("\n## Daemon cycles (whole process, median (min–max) of 5)\n\n");
     report.push_str(&procbench::table(5)?);
+    report.push_str(
+        "\n## Throughput under API latency, replicas, the ledger's cost (whole process)\n\n",
+    );
+    report.push_str(&throughput::table(1_000)?);
     let path = target_dir().join("bench-report.md");
     std::fs::write(&path, &report).map_err(|e| e.to_string())?;
     println!("{report}\n(written to {})", path.display());

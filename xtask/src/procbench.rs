@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::{cargo, check, target_dir, Result};
 
 pub(crate) const PASSWORD: &str = "bench password";
-const API_KEY: &str = "bench-api-key";
+pub(crate) const API_KEY: &str = "bench-api-key";
 
 /// One run of a child process.
 #[derive(Clone, Copy, Debug)]

@@ -83,6 +83,8 @@ struct Inner {
     /// Requests being answered now, and the most at once so far.
     in_flight: u64,
     peak_in_flight: u64,
+    /// Broadcast requests wait (seen, unanswered) while this is set.
+    hold_broadcasts: bool,
 }
 
 struct Shared {
@@ -211,6 +213,12 @@ impl FakeTatum {
             .as_ref()
             .map(solana::SolanaNode::view)
             .unwrap_or_default()
+    }
+
+    /// While `hold` is set, broadcast requests are seen but not answered
+    /// (a process can be killed between signing and the broadcast).
+    pub fn hold_broadcasts(&self, hold: bool) {
+        self.shared.lock().hold_broadcasts = hold;
     }
 
     /// The most requests it was answering at once so far.
@@ -431,6 +439,13 @@ async fn answer(
     let is_tatum = path.starts_with("/v3/");
     if is_tatum && !key_ok {
         return error(403, "subscription.invalid", "Unable to find the API key");
+    }
+    if method == Method::POST
+        && (path == "/v3/offchain/withdrawal/broadcast" || is_broadcast(&path))
+    {
+        while shared.lock().hold_broadcasts {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
     let mut inner = shared.lock();
     let inner = &mut *inner;

@@ -167,10 +167,12 @@ async fn three_replicas_sign_and_broadcast_every_id_exactly_once() {
         }
     }
     let ledger: Arc<dyn Ledger> = Arc::new(MemoryLedger::new());
+    // Fewer in hand per replica than there are senders: each replica
+    // starts on some senders and the others take the rest.
     let (mut a, mut b, mut c) = (
-        daemon(&f, "a", ledger.clone(), 8),
-        daemon(&f, "b", ledger.clone(), 8),
-        daemon(&f, "c", ledger.clone(), 8),
+        daemon(&f, "a", ledger.clone(), 4),
+        daemon(&f, "b", ledger.clone(), 4),
+        daemon(&f, "c", ledger.clone(), 4),
     );
     let (ra, rb, rc) = tokio::join!(a.cycle(), b.cycle(), c.cycle());
     assert_eq!(
@@ -196,6 +198,26 @@ async fn three_replicas_sign_and_broadcast_every_id_exactly_once() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(broadcast, expected, "every id broadcast exactly once");
+    // One sender's transactions were never in two replicas' hands at once:
+    // each sender's broadcasts come in nonce order, whoever sent them.
+    let order = broadcast_ids(&f);
+    for sender in 0..6 {
+        let nonces: Vec<u64> = order
+            .iter()
+            .filter_map(|id| id.strip_prefix(&format!("eth-{sender}-")))
+            .map(|n| n.parse().unwrap())
+            .collect();
+        if nonces != [0, 1, 2, 3, 4] {
+            let entries = ledger.entries(&AuditFilter::default()).await.unwrap();
+            for e in entries
+                .iter()
+                .filter(|e| e.id.starts_with(&format!("eth-{sender}-")))
+            {
+                eprintln!("{} {} {:?} {} {}", e.seq, e.id, e.kind, e.replica, e.detail);
+            }
+        }
+        assert_eq!(nonces, [0, 1, 2, 3, 4], "sender {sender}");
+    }
     // The node got exactly one signed transaction per SOL id, each landed,
     // and the broadcast names it.
     let node = f.fake.solana();

@@ -165,6 +165,10 @@ enum Skip {
     Failed(String),
     /// Another replica holds it, or it was submitted already: not ours.
     Elsewhere(String),
+    /// Another replica holds it: the rest of its sender's queue is left to
+    /// that replica too, so that one sender's transactions are never in
+    /// two replicas' hands at once (nonces fetched twice would collide).
+    Held(String),
     /// The ledger did not answer: nothing may be signed. Stays pending.
     LedgerDown(String),
 }
@@ -434,7 +438,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                     }
                 }
                 Err(Skip::Rejected(_)) => report.rejected += 1,
-                Err(Skip::Elsewhere(_)) => report.held_elsewhere += 1,
+                Err(Skip::Elsewhere(_)) | Err(Skip::Held(_)) => report.held_elsewhere += 1,
                 Err(Skip::LedgerDown(_)) => report.ledger_unavailable += 1,
                 Err(Skip::Refused(error)) => {
                     report.failed += 1;
@@ -500,7 +504,16 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             let (permits, ledger_down) = (&permits, &ledger_down);
             async move {
                 let mut outcomes = Vec::with_capacity(queue.len());
+                let mut holder: Option<String> = None;
                 for (asked, tx) in queue {
+                    if let Some(holder) = &holder {
+                        let outcome = Err(Skip::Held(format!(
+                            "its sender is in the hands of another replica ({holder})"
+                        )));
+                        self.log_outcome(asked, tx, &outcome);
+                        outcomes.push((asked, tx, outcome));
+                        continue;
+                    }
                     let Ok(_permit) = permits.acquire().await else {
                         break;
                     };
@@ -516,6 +529,9 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                     };
                     if matches!(outcome, Err(Skip::LedgerDown(_))) {
                         ledger_down.store(true, Ordering::Relaxed);
+                    }
+                    if let Err(Skip::Held(why)) = &outcome {
+                        holder = Some(why.clone());
                     }
                     self.log_outcome(asked, tx, &outcome);
                     outcomes.push((asked, tx, outcome));
@@ -543,7 +559,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 self.metrics.rejected();
                 tracing::warn!(tx = %tx.id, chain = %tx.chain, %reason, "not approved; not signed");
             }
-            Err(Skip::Elsewhere(why)) => {
+            Err(Skip::Elsewhere(why)) | Err(Skip::Held(why)) => {
                 self.metrics.held_elsewhere();
                 tracing::debug!(tx = %tx.id, chain = %tx.chain, %why, "left alone");
             }
@@ -593,7 +609,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 (lease, signed)
             }
             Claim::Held { replica, .. } => {
-                return Err(Skip::Elsewhere(format!("claimed by replica {replica}")))
+                return Err(Skip::Held(format!("claimed by replica {replica}")))
             }
             Claim::Submitted { tx_id } => {
                 return Err(Skip::Elsewhere(format!(
@@ -613,9 +629,11 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             never = self.keep_claim(&lease) => match never {},
         };
         let end = match &outcome {
-            Ok(_) | Err(Skip::Rejected(_)) | Err(Skip::Elsewhere(_)) | Err(Skip::LedgerDown(_)) => {
-                None
-            }
+            Ok(_)
+            | Err(Skip::Rejected(_))
+            | Err(Skip::Elsewhere(_))
+            | Err(Skip::Held(_))
+            | Err(Skip::LedgerDown(_)) => None,
             Err(Skip::Refused(why)) | Err(Skip::Failed(why)) => Some(why.clone()),
         };
         if let Some(reason) = end {
@@ -927,21 +945,27 @@ fn process_cpu_time() -> Duration {
 }
 
 /// Who sends a transaction: its chain, wallets and index. Transactions of
-/// one sender are handled in order (one account's nonces, one wallet's
-/// coins); different senders' concurrently.
+/// one sender are handled in order (one account's nonces or sequence
+/// numbers, one wallet's coins); different senders' concurrently. Chains
+/// whose transactions carry no per-account counter (SOL and TRON name a
+/// recent block, ALGO a round range) need no order: each of their
+/// transactions is a sender of its own.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct SenderKey {
     chain: Chain,
     wallets: Vec<String>,
     index: Option<u32>,
+    unordered: Option<String>,
 }
 
 impl SenderKey {
     fn of(tx: &PendingTransaction) -> SenderKey {
+        let unordered = matches!(tx.chain, Chain::SOL | Chain::TRON | Chain::ALGO);
         SenderKey {
             chain: tx.chain,
             wallets: SenderKey::wallets(tx),
             index: tx.index,
+            unordered: unordered.then(|| tx.id.clone()),
         }
     }
 
@@ -987,6 +1011,7 @@ fn skip_text(skip: &Skip) -> &str {
         | Skip::Refused(s)
         | Skip::Failed(s)
         | Skip::Elsewhere(s)
+        | Skip::Held(s)
         | Skip::LedgerDown(s) => s,
     }
 }
