@@ -51,7 +51,11 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
         .is_some_and(|v| v != "false" && v != "0");
     config.concurrency = usize::from(opts.concurrency);
     config.lease = Duration::from_secs_f64(opts.lease);
-    if let Some(name) = opts.replica.clone().or_else(|| ctx.var("TATUM_KMS_REPLICA")) {
+    if let Some(name) = opts
+        .replica
+        .clone()
+        .or_else(|| ctx.var("TATUM_KMS_REPLICA"))
+    {
         config.replica = name;
     }
     // Before anything is asked of the API: no second daemon on these wallets.
