@@ -19,7 +19,8 @@ async fn evm_signing_vectors_are_reproduced() {
         Chain::KLAY,
         Chain::XDC,
         Chain::ONE,
-        Chain::CELO,
+        // CELO's vector is Celo's legacy RLP, refused since Celo became an
+        // L2: celo_l2.rs checks what it signs to now.
         Chain::TRON,
     ]) {
         let (pending, keys) = (v.pending(), v.keys());
@@ -39,7 +40,7 @@ async fn evm_signing_vectors_are_reproduced() {
         assert_eq!(signed.tx_data, v.expected_tx_data(), "{}", v.name());
         checked.push(v.chain());
     }
-    assert_eq!(checked.len(), 8, "{checked:?}");
+    assert_eq!(checked.len(), 7, "{checked:?}");
 }
 
 #[tokio::test]
