@@ -89,6 +89,7 @@ async fn xrp_payment_vector() {
                 None
             )],
             fee: Some("12".into()),
+            fee_asset: None,
             nonce: Some("42".into()),
             memo: Some("Flags 2147483648; DestinationTag 12345".into()),
         }
@@ -176,6 +177,7 @@ async fn xlm_payment_vector() {
                 None
             )],
             fee: Some("100".into()),
+            fee_asset: None,
             nonce: Some("123456789013".into()),
             memo: Some("oracle".into()),
         }
@@ -289,6 +291,7 @@ async fn algo_payment_vector() {
                 None
             )],
             fee: Some("1000".into()),
+            fee_asset: None,
             nonce: None,
             memo: Some("valid rounds 30000000..30001000; note oracle note".into()),
         }
@@ -361,6 +364,7 @@ async fn egld_transfer_vector() {
                 None
             )],
             fee: Some("50000000000000".into()),
+            fee_asset: None,
             nonce: Some("42".into()),
             memo: None,
         }
@@ -435,6 +439,7 @@ async fn sol_transfer_vector() {
                 None
             )],
             fee: Some("5000".into()),
+            fee_asset: None,
             nonce: None,
             memo: None,
         }
@@ -671,6 +676,7 @@ fn ada_outputs_fee_and_spender() {
                 transfer(&case.spender, "3330000", None),
             ],
             fee: Some("170000".into()),
+            fee_asset: None,
             nonce: None,
             memo: Some("valid until slot 123456".into()),
         }

@@ -181,13 +181,17 @@ async fn every_vector_intent_is_what_its_pending_transaction_says() {
             "{}",
             v.name()
         );
-        // And the same completed transaction still signs to the vector.
-        assert_eq!(
-            s.sign(&input, &prepared).unwrap().tx_data,
-            v.expected_tx_data(),
-            "{}",
-            v.name()
-        );
+        // And the same completed transaction still signs to the vector;
+        // except CELO's, Celo's legacy RLP, which the L2 refuses (celo_l2.rs
+        // shows the same payment signed the way it accepts).
+        if v.chain() != Chain::CELO {
+            assert_eq!(
+                s.sign(&input, &prepared).unwrap().tx_data,
+                v.expected_tx_data(),
+                "{}",
+                v.name()
+            );
+        }
         checked.push(v.name().to_string());
     }
     assert_eq!(checked.len(), 8, "{checked:?}");
@@ -249,7 +253,23 @@ fn assert_signed_matches(chain: Chain, tx: &Value, intent: &Intent) {
         "{chain}"
     );
     let selector = signed.input().get(..4).map(hex::encode);
-    match (&intent.memo, signed.to()) {
+    // A type-2 transaction's memo ends with its max fees.
+    let memo = match signed.max_priority_fee_per_gas() {
+        Some(tip) => {
+            let fees = format!(
+                "maxFeePerGas {}, maxPriorityFeePerGas {tip}",
+                signed.max_fee_per_gas()
+            );
+            let memo = intent.memo.as_deref().unwrap_or_default();
+            let rest = memo
+                .strip_suffix(&fees)
+                .unwrap_or_else(|| panic!("{chain}: memo '{memo}' lacks '{fees}'"));
+            let rest = rest.strip_suffix("; ").unwrap_or(rest);
+            (!rest.is_empty()).then(|| rest.to_string())
+        }
+        None => intent.memo.clone(),
+    };
+    match (&memo, signed.to()) {
         (Some(memo), Some(_)) => {
             assert_eq!(memo, &format!("contract call 0x{}", selector.unwrap()))
         }
@@ -347,10 +367,10 @@ fn eip1559_fee_is_gas_times_the_max_fee_and_kcs_is_decoded_too() {
         chain_id: "1",
         sender: KEY_ADDRESS,
         transfers: vec![native(RECIPIENT, "1230000000000000000")],
-        // 21000 × 30 gwei (the cap), not the tip.
+        // 21000 × 30 gwei (the cap), not the tip; both shown.
         fee: "630000000000000",
         nonce: "12",
-        memo: None,
+        memo: Some("maxFeePerGas 30000000000, maxPriorityFeePerGas 2000000000"),
     };
     assert_eq!(intent, expected.intent(Chain::ETH, Network::Mainnet));
     assert_signed_matches(Chain::ETH, &tx, &intent);

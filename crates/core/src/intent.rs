@@ -23,9 +23,14 @@ pub struct Intent {
     pub senders: Vec<String>,
     /// Every payment, in order.
     pub transfers: Vec<Transfer>,
-    /// The fee, or the fee cap (EVM: gas limit × max fee per gas), in base units.
+    /// The fee, or the fee cap (EVM: gas limit × max fee per gas), in base
+    /// units of `fee_asset` (or of the chain's coin).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
+    /// The token the fee is paid in (CELO's fee currency); `None` for the
+    /// chain's coin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_asset: Option<String>,
     /// Nonce or sequence number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
@@ -57,6 +62,7 @@ impl Intent {
             senders: Vec::new(),
             transfers: Vec::new(),
             fee: None,
+            fee_asset: None,
             nonce: None,
             memo: None,
         }

@@ -177,6 +177,13 @@ impl Policy {
                 ));
             };
             if let Some(max) = rules.max_fee {
+                // max_fee counts the chain's coin; a fee in a token (CELO's
+                // fee currency) is another unit, not comparable with it.
+                if let Some(asset) = &intent.fee_asset {
+                    return refuse(format!(
+                        "the fee is paid in {asset}, and max_fee limits {chain}'s own coin"
+                    ));
+                }
                 match intent.fee.as_deref().map(str::parse::<u128>) {
                     Some(Ok(fee)) if fee <= max => {}
                     Some(Ok(fee)) => return refuse(format!("fee {fee} is above max_fee {max}")),
@@ -292,6 +299,13 @@ networks = ["testnet"]
             (intent("0xabc", "501", "1000"), "above max_amount"),
             (intent("0xabc", "500", "1001"), "above max_fee"),
             (intent("0xdef", "1", "1"), "not an allowed destination"),
+            (
+                Intent {
+                    fee_asset: Some("0x765de816845861e75a25fca122bb6898b8b1282a".into()),
+                    ..intent("0xabc", "1", "1")
+                },
+                "the fee is paid in 0x765de816845861e75a25fca122bb6898b8b1282a",
+            ),
         ] {
             let err = p.check(&eth, Network::Mainnet, Some(&bad)).unwrap_err();
             assert!(err.0.contains(why), "{err}");

@@ -22,7 +22,7 @@ use tx::EvmSigning;
 pub(crate) fn chain_ids(chain: Chain, network: Network) -> &'static [u64] {
     match (chain, network) {
         (Chain::ETH, Network::Mainnet) => &[1],
-        // Sepolia, Holesky, Hoodi; Goerli (retired).
+        // Sepolia, Hoodi; Holesky (retired September 2025), Goerli (retired).
         (Chain::ETH, Network::Testnet) => &[11_155_111, 17_000, 560_048, 5],
         (Chain::MATIC, Network::Mainnet) => &[137],
         // Amoy; Mumbai (retired).

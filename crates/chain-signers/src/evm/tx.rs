@@ -1,7 +1,8 @@
 //! EVM transactions as the Tatum API hands them over (web3 `TransactionConfig`
 //! JSON, or ethers-style for CELO), completed from the network where the
 //! original completed them, and signed as legacy EIP-155 RLP, or as EIP-1559
-//! (type 2) when the JSON carries `maxFeePerGas` (the original failed there).
+//! (type 2) when the JSON carries `maxFeePerGas` (the original failed there);
+//! CELO with a fee currency as CIP-64 ([`celo`]).
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
 use alloy_eips::eip2718::Encodable2718;
@@ -32,7 +33,8 @@ pub(crate) struct EvmSigning {
     pub rpc_prefix: &'static str,
     /// XDC's SDK replaces `gas` with the node's estimate even when present.
     pub always_estimate_gas: bool,
-    /// CELO: ethers-style fields, `gasLimit` missing or "0" = estimate + 100000, Celo RLP.
+    /// CELO: ethers-style fields, `gasLimit` missing or "0" = estimate +
+    /// 100000, `feeCurrency` (CIP-64).
     pub celo: bool,
 }
 
@@ -211,6 +213,20 @@ fn as_u64(chain: Chain, what: &str, v: &Value) -> Result<u64, SignerError> {
 }
 
 impl EvmSigning {
+    /// CELO's fee currency (see [`celo::fee_currency`]); other chains have
+    /// none, whatever their JSON says.
+    fn fee_currency(
+        &self,
+        input: &SignInput<'_>,
+        json: &Map<String, Value>,
+    ) -> Result<Option<Address>, SignerError> {
+        if !self.celo {
+            return Ok(None);
+        }
+        celo::refuse_gateway_fee(json)?;
+        celo::fee_currency(input.network, json.get("feeCurrency"))
+    }
+
     async fn rpc(
         &self,
         api: &dyn ChainApi,
@@ -227,9 +243,10 @@ impl EvmSigning {
 
 /// How the signed transaction prices its gas.
 pub(crate) enum FeeTerms {
-    /// Legacy (EIP-155, or Celo's legacy): one price per unit of gas.
+    /// Legacy (EIP-155): one price per unit of gas.
     Legacy { gas_price: u128 },
-    /// EIP-1559 (type 2): a cap per unit of gas and a tip within it.
+    /// EIP-1559 (type 2, or CELO's CIP-64): a cap per unit of gas and a tip
+    /// within it.
     Eip1559 {
         max_fee_per_gas: u128,
         max_priority_fee_per_gas: u128,
@@ -241,6 +258,8 @@ pub(crate) enum FeeTerms {
 /// cannot disagree.
 pub(crate) struct Completed {
     pub chain_id: u64,
+    /// CELO's fee token; `None`: the chain's coin.
+    pub fee_currency: Option<Address>,
     pub nonce: u64,
     pub gas: u64,
     pub fee: FeeTerms,
@@ -260,7 +279,8 @@ impl EvmSigning {
         prepared: &Prepared,
     ) -> Result<Completed, SignerError> {
         let chain = self.chain;
-        let (_, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
+        let (json, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
+        let fee_currency = self.fee_currency(input, &json)?;
         let fetched = |name: &str| prepared.0.get(name);
         let need =
             |name: &str| SignerError::tx(chain, format!("{name} is missing and was not fetched"));
@@ -308,10 +328,22 @@ impl EvmSigning {
                 }
                 None => f.gas_price.ok_or_else(|| need("gasPrice"))?,
             };
-            FeeTerms::Legacy { gas_price }
+            match fee_currency {
+                // Celo's legacy transaction, the only one that carried a fee
+                // currency with a single gas price, is refused by the L2;
+                // CIP-64 with cap and tip both at that price pays exactly
+                // what a legacy transaction at that price pays (EIP-1559
+                // prices a legacy transaction that way).
+                Some(_) => FeeTerms::Eip1559 {
+                    max_fee_per_gas: gas_price,
+                    max_priority_fee_per_gas: gas_price,
+                },
+                None => FeeTerms::Legacy { gas_price },
+            }
         };
         Ok(Completed {
             chain_id,
+            fee_currency,
             nonce,
             gas,
             fee,
@@ -330,7 +362,8 @@ impl TxSigning for EvmSigning {
         api: &dyn ChainApi,
     ) -> Result<Prepared, SignerError> {
         let chain = self.chain;
-        let (_, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
+        let (json, f) = Fields::parse(chain, &input.pending.serialized_transaction, self.celo)?;
+        let fee_currency = self.fee_currency(input, &json)?;
         let address = Address::from_private_key(&signer_of(chain, input)?);
         let mut out = Map::new();
 
@@ -367,7 +400,15 @@ impl TxSigning for EvmSigning {
                             reason: "the fee answer has no 'medium'".into(),
                         })?
                 }
-                None => self.rpc(api, "gasPrice", json!([])).await?,
+                // Celo answers the price in the fee currency's units when
+                // asked with its address, as the original's wrapper asked.
+                None => match fee_currency {
+                    Some(token) => {
+                        self.rpc(api, "gasPrice", json!([format!("{token:#x}")]))
+                            .await?
+                    }
+                    None => self.rpc(api, "gasPrice", json!([])).await?,
+                },
             };
             let price = quantity(chain, "gasPrice", Some(&price))?.unwrap_or_default();
             out.insert("gasPrice".into(), json!(price.to_string()));
@@ -397,6 +438,11 @@ impl TxSigning for EvmSigning {
             }
             if let Some(n) = nonce {
                 call.insert("nonce".into(), json!(hex_quantity(U256::from(n))));
+            }
+            // Paying in a token costs more gas (the fee debit and credit
+            // calls); Celo's node counts it when told the currency.
+            if let Some(token) = fee_currency {
+                call.insert("feeCurrency".into(), json!(format!("{token:#x}")));
             }
             let estimate = as_u64(
                 chain,
@@ -429,20 +475,30 @@ impl TxSigning for EvmSigning {
         let call = intent::decode_call(chain, tx.to.as_ref(), tx.value, &tx.data, || {
             Some(sender.create(tx.nonce))
         })?;
+        let mut memo: Vec<String> = call.memo.into_iter().collect();
         let fee_per_gas = match tx.fee {
             FeeTerms::Legacy { gas_price } => gas_price,
             // The most the sender can pay: every unit of gas at the cap.
             FeeTerms::Eip1559 {
-                max_fee_per_gas, ..
-            } => max_fee_per_gas,
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+            } => {
+                memo.push(format!(
+                    "maxFeePerGas {max_fee_per_gas}, maxPriorityFeePerGas {max_priority_fee_per_gas}"
+                ));
+                max_fee_per_gas
+            }
         };
         let mut out = Intent::new(chain, input.network);
         out.chain_id = Some(tx.chain_id.to_string());
         out.senders = vec![intent::address_text(chain, &sender)];
         out.transfers = call.transfers;
         out.fee = Some((U256::from(tx.gas) * U256::from(fee_per_gas)).to_string());
+        out.fee_asset = tx
+            .fee_currency
+            .map(|token| intent::address_text(chain, &token));
         out.nonce = Some(tx.nonce.to_string());
-        out.memo = call.memo;
+        out.memo = (!memo.is_empty()).then(|| memo.join("; "));
         Ok(out)
     }
 
@@ -456,7 +512,7 @@ impl TxSigning for EvmSigning {
                 max_fee_per_gas,
                 max_priority_fee_per_gas,
             } => {
-                let unsigned = TxEip1559 {
+                let eip1559 = TxEip1559 {
                     chain_id: tx.chain_id,
                     nonce: tx.nonce,
                     gas_limit: tx.gas,
@@ -467,19 +523,21 @@ impl TxSigning for EvmSigning {
                     access_list: Default::default(),
                     input: tx.data,
                 };
-                let sig = sign_hash(chain, &signer, &unsigned.signature_hash())?;
-                unsigned.into_signed(sig).encoded_2718()
+                match tx.fee_currency {
+                    Some(fee_currency) => {
+                        let unsigned = celo::TxCip64 {
+                            inner: eip1559,
+                            fee_currency,
+                        };
+                        let sig = sign_hash(chain, &signer, &unsigned.signature_hash())?;
+                        unsigned.encoded_signed(&sig)
+                    }
+                    None => {
+                        let sig = sign_hash(chain, &signer, &eip1559.signature_hash())?;
+                        eip1559.into_signed(sig).encoded_2718()
+                    }
+                }
             }
-            FeeTerms::Legacy { gas_price } if self.celo => celo::sign_legacy(
-                &signer,
-                tx.chain_id,
-                tx.nonce,
-                gas_price,
-                tx.gas,
-                tx.to,
-                tx.value,
-                &tx.data,
-            )?,
             FeeTerms::Legacy { gas_price } => {
                 let unsigned = TxLegacy {
                     chain_id: Some(tx.chain_id),
