@@ -136,6 +136,38 @@ fn test_image(binary: &Path, ctx: &Path, host: &Path) -> Result {
         "the fake API received the signed transaction: {}",
         sent[0].body
     );
+    println!("==> the original 8.x image's mount, -v …:/home/node/.tatumrc, is the store folder");
+    let node_host = ctx.join("host-node-tatumrc");
+    std::fs::create_dir_all(&node_host).map_err(|e| e.to_string())?;
+    let node_mount = [(node_host.as_path(), "/home/node/.tatumrc")];
+    let stored = in_container_with(
+        &node_mount,
+        &["generatemanagedwallet", "ETH", "--testnet"],
+        &[],
+    )?;
+    let stored: serde_json::Value =
+        serde_json::from_str(&stored).map_err(|e| format!("not JSON: {e}: {stored}"))?;
+    let node_id = stored["signatureId"].as_str().ok_or("no signatureId")?;
+    if !node_host.join("wallet.dat").exists() {
+        return Err(
+            "wallet.dat did not appear in the folder mounted at /home/node/.tatumrc".into(),
+        );
+    }
+    in_container_with(&node_mount, &["getmanagedwallet", node_id], &[])?;
+    println!("wallet.dat appeared there and a second container reads it back");
+
+    println!("==> both folders mounted, each with a store: refused, naming both");
+    let both = [
+        (host, "/root/.tatumrc"),
+        (node_host.as_path(), "/home/node/.tatumrc"),
+    ];
+    match in_container_with(&both, &["export"], &[]) {
+        Ok(out) => return Err(format!("two stores mounted, yet export ran: {out}")),
+        Err(e) if e.contains("/home/node/.tatumrc") && e.contains("/root/.tatumrc/wallet.dat") => {
+            println!("refused: the message names both folders");
+        }
+        Err(e) => return Err(format!("refused, but without naming both folders: {e}")),
+    }
     println!("image test passed");
     Ok(())
 }
@@ -143,6 +175,11 @@ fn test_image(binary: &Path, ctx: &Path, host: &Path) -> Result {
 /// Runs the image's binary in a fresh container with the host folder mounted,
 /// on the host's network.
 fn in_container(host: &Path, args: &[&str], env: &[String]) -> Result<String> {
+    in_container_with(&[(host, "/root/.tatumrc")], args, env)
+}
+
+/// [`in_container`] with the host folders mounted where given.
+fn in_container_with(mounts: &[(&Path, &str)], args: &[&str], env: &[String]) -> Result<String> {
     let container = output(buildah().args(["from", "--quiet", IMAGE]))?
         .trim()
         .to_string();
@@ -159,21 +196,14 @@ fn in_container(host: &Path, args: &[&str], env: &[String]) -> Result<String> {
             config.args(["--env", e]);
         }
         check(config.arg(&container))?;
-        let mount = format!("{}:/root/.tatumrc", host.display());
+        let mut run = buildah();
+        run.args(["run", "--isolation", "chroot", "--network", "host"]);
+        for (host, target) in mounts {
+            run.args(["-v", &format!("{}:{target}", host.display())]);
+        }
         output(
-            buildah()
-                .args([
-                    "run",
-                    "--isolation",
-                    "chroot",
-                    "--network",
-                    "host",
-                    "-v",
-                    &mount,
-                    &container,
-                    "--",
-                    "/usr/local/bin/tatum-kms",
-                ])
+            run.arg(&container)
+                .args(["--", "/usr/local/bin/tatum-kms"])
                 .args(args),
         )
     })();

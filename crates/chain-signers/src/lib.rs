@@ -137,13 +137,28 @@ pub trait Signer: Send + Sync {
         mnemonic: Option<&Mnemonic>,
     ) -> Result<WalletEntry, SignerError>;
 
-    /// The address a stored private key (or secret) controls. Also the
+    /// The address a stored private key (or secret) controls, as the
+    /// original SDK's `generateAddressFromPrivatekey` formed it. Also the
     /// validation of a key before `storemanagedprivatekey` stores it.
     fn address_from_private_key(
         &self,
         network: Network,
         key: &SecretString,
     ) -> Result<String, SignerError>;
+
+    /// The address `getaddress` answers for a private-key wallet: the one
+    /// the chain's wallets use for that key, so it is the address
+    /// `generatemanagedprivatekeybatch` printed for it. The same as
+    /// [`Signer::address_from_private_key`] except where the SDK formed a
+    /// key's address differently from its wallets' (BTC: P2PKH there,
+    /// native segwit here).
+    fn wallet_address_of_key(
+        &self,
+        network: Network,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
+        self.address_from_private_key(network, key)
+    }
 
     /// Fetches what `sign` will need from the network. Most chains need
     /// nothing when the transaction is complete.

@@ -78,11 +78,12 @@ impl WalletEntry {
             .filter(|s| !s.is_empty())
     }
 
-    /// The chain the wallet was stored for (`chain`, any case).
+    /// The chain the wallet was stored for (`chain`, any case; a token name
+    /// the original stored, such as `USDT`, is the chain that derived it:
+    /// [`Chain::from_stored_name`]).
     pub fn chain(&self) -> Result<Chain, WalletChainError> {
         let name = self.str_field("chain").ok_or(WalletChainError::Missing)?;
-        name.parse()
-            .map_err(|_| WalletChainError::Unsupported(name.to_string()))
+        Chain::from_stored_name(name).map_err(|_| WalletChainError::Unsupported(name.to_string()))
     }
     /// The network the wallet was stored for (`testnet`; absent is mainnet, as in the original).
     pub fn network(&self) -> Network {

@@ -3,7 +3,7 @@
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Args, Parser, Subcommand};
+use clap::{value_parser, ArgAction, Args, Parser, Subcommand};
 use kms_core::Chain;
 
 use crate::error::CliError;
@@ -39,7 +39,7 @@ pub(crate) struct Cli {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct Global {
     /// Use the testnet variant of the blockchain (mainnet by default).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, overrides_with = "testnet", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = value_parser!(bool), value_name = "true|false")]
     pub(crate) testnet: bool,
     /// Wallet store file [default: ~/.tatumrc/wallet.dat].
     #[arg(long, global = true, value_name = "FILE")]
@@ -56,13 +56,13 @@ pub(crate) struct Global {
     #[arg(long = "apiKey", alias = "api-key", global = true, value_name = "KEY")]
     pub(crate) api_key: Option<String>,
     /// Take the password from VGS.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, overrides_with = "vgs", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = value_parser!(bool), value_name = "true|false")]
     pub(crate) vgs: bool,
     /// Take the password from Azure Key Vault.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, overrides_with = "azure", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = value_parser!(bool), value_name = "true|false")]
     pub(crate) azure: bool,
     /// Take the password from AWS Secrets Manager.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, overrides_with = "aws", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = value_parser!(bool), value_name = "true|false")]
     pub(crate) aws: bool,
     /// Open a wallet.dat whose key-derivation cost is above what this
     /// version writes (a header can be tampered with to make opening it
@@ -129,24 +129,24 @@ pub(crate) enum Command {
     /// Print the private key of a stored wallet at a derivation index.
     #[command(
         name = "getprivatekey",
-        after_help = "Example: tatum-kms getprivatekey <signatureId> 0"
+        after_help = "Example: tatum-kms getprivatekey <signatureId> 0\n\nThe index is needed for mnemonic wallets only; a wallet with one key (XRP, XLM, ALGO, a stored private key) answers its key, with or without it, as the original did."
     )]
     GetPrivateKey {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
         #[arg(value_name = "INDEX", value_parser = parse_index)]
-        index: u32,
+        index: Option<u32>,
     },
     /// Print the address of a stored wallet at a derivation index.
     #[command(
         name = "getaddress",
-        after_help = "Example: tatum-kms getaddress <signatureId> 0"
+        after_help = "Example: tatum-kms getaddress <signatureId> 0\n\nThe index is needed for mnemonic wallets only; a wallet with one key (XRP, XLM, ALGO, a stored private key) answers its address, with or without it, as the original did."
     )]
     GetAddress {
         #[arg(value_name = "SIGNATURE_ID")]
         id: String,
         #[arg(value_name = "INDEX", value_parser = parse_index)]
-        index: u32,
+        index: Option<u32>,
     },
     /// Print a stored wallet (with its secrets).
     #[command(
@@ -266,7 +266,7 @@ pub(crate) struct DaemonArgs {
     )]
     pub(crate) external_url_timeout: f64,
     /// Check for new transactions once, sign them, and exit.
-    #[arg(long = "runOnce", alias = "run-once")]
+    #[arg(long = "runOnce", alias = "run-once", overrides_with = "run_once", action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value_t = false, default_missing_value = "true", value_parser = value_parser!(bool), value_name = "true|false")]
     pub(crate) run_once: bool,
     /// With --runOnce: only these wallets (comma-separated signatureIds).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
@@ -333,9 +333,56 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args = normalize_boolean_flags(args.into_iter().map(Into::into));
     let cli = Cli::try_parse_from(args)?;
     validate(&cli)?;
     Ok(cli)
+}
+
+/// The original's boolean flags. Its parser (meow on yargs-parser) took
+/// `--testnet`, `--testnet=false`, `--no-testnet` and `--testnet false`.
+const BOOLEAN_FLAGS: [&str; 6] = ["testnet", "vgs", "azure", "aws", "runOnce", "run-once"];
+
+/// Rewrites `--no-X` and `--X true|false` (a separate word) of the boolean
+/// flags into `--X=false` / `--X=true|false`, the one spelling clap takes
+/// beside `--X`, so scripts written for the original parse the same.
+fn normalize_boolean_flags(
+    args: impl Iterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let Some(text) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        if text == "--" {
+            out.push(arg);
+            out.extend(args);
+            break;
+        }
+        let Some(name) = text.strip_prefix("--") else {
+            out.push(arg);
+            continue;
+        };
+        if let Some(negated) = name
+            .strip_prefix("no-")
+            .filter(|n| BOOLEAN_FLAGS.contains(n))
+        {
+            out.push(format!("--{negated}=false").into());
+        } else if BOOLEAN_FLAGS.contains(&name) {
+            match args.peek().and_then(|next| next.to_str()) {
+                Some(value @ ("true" | "false")) => {
+                    out.push(format!("--{name}={value}").into());
+                    args.next();
+                }
+                _ => out.push(arg),
+            }
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 fn parse_chain(text: &str) -> Result<Chain, String> {
@@ -406,6 +453,48 @@ mod tests {
             Some(Command::Daemon(d)) => (cli.global, *d),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn boolean_flags_take_every_spelling_the_original_took() {
+        let testnet = |args: &[&str]| -> bool {
+            let cli = parse_from(std::iter::once("tatum-kms").chain(args.iter().copied()))
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            cli.global.testnet
+        };
+        for (args, expected) in [
+            (&["generatewallet", "BTC"][..], false),
+            (&["generatewallet", "BTC", "--testnet"], true),
+            (&["--testnet", "generatewallet", "BTC"], true),
+            (&["generatewallet", "BTC", "--testnet=true"], true),
+            (&["generatewallet", "BTC", "--testnet=false"], false),
+            (&["generatewallet", "BTC", "--no-testnet"], false),
+            (&["generatewallet", "BTC", "--testnet", "false"], false),
+            (&["generatewallet", "BTC", "--testnet", "true"], true),
+            (&["--testnet", "false", "generatewallet", "BTC"], false),
+            (
+                &["generatewallet", "BTC", "--testnet", "--testnet=false"],
+                false,
+            ),
+        ] {
+            assert_eq!(testnet(args), expected, "{args:?}");
+        }
+        let (g, d) = daemon(&[
+            "daemon",
+            "--runOnce=false",
+            "--aws",
+            "false",
+            "--no-vgs",
+            "--testnet",
+        ]);
+        assert!(!d.run_once && !g.aws && !g.vgs && g.testnet);
+        let (_, d) = daemon(&["daemon", "--testnet", "--run-once", "true"]);
+        assert!(d.run_once);
+        // Only true and false: anything else is an error, not a guess.
+        let bad = parse_from(["tatum-kms", "generatewallet", "BTC", "--testnet=yes"]).unwrap_err();
+        assert_eq!(bad.kind(), ErrorKind::InvalidValue);
+        // A word after the flag that is not a boolean stays a word.
+        assert!(testnet(&["--testnet", "generatewallet", "BTC"]));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use kms_vault::{KdfParams, OpenOptions, Vault};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::Global;
-use crate::env::{home, Env};
+use crate::env::{data_dir, home, Env};
 use crate::error::CliError;
 
 /// The variable the password is read from, named in every message about it.
@@ -20,13 +20,33 @@ pub(crate) const PASSWORD_VAR: &str = "TATUM_KMS_PASSWORD";
 pub(crate) struct Context {
     pub(crate) global: Global,
     pub(crate) env: Env,
+    /// Where `wallet.dat` and `.env` are when no flag names them.
+    pub(crate) data_dir: PathBuf,
 }
 
 impl Context {
-    /// Reads `--envFile`, else `~/.tatumrc/.env` when it exists.
+    /// Finds the data folder, then reads `--envFile`, else its `.env` when
+    /// it exists.
     pub(crate) fn load(global: Global) -> Result<Context, CliError> {
-        let env = Env::load(global.env_file.as_deref()).map_err(CliError::failure)?;
-        Ok(Context { global, env })
+        let data_dir = match data_dir() {
+            Ok(dir) => dir,
+            // `--path` names the store, so there is nothing to choose; the
+            // `.env` is then the home folder's, as the original read it.
+            Err(_) if global.path.is_some() => home().join(".tatumrc"),
+            Err(ambiguous) => return Err(CliError::usage(ambiguous.to_string())),
+        };
+        if data_dir != home().join(".tatumrc") {
+            tracing::info!(
+                folder = %data_dir.display(),
+                "using the mounted folder of the original's 8.x image for wallet.dat and .env"
+            );
+        }
+        let env = Env::load(global.env_file.as_deref(), &data_dir).map_err(CliError::failure)?;
+        Ok(Context {
+            global,
+            env,
+            data_dir,
+        })
     }
 
     /// A setting: the process environment, else the `.env` file; empty is unset.
@@ -39,12 +59,12 @@ impl Context {
         Network::from_testnet(self.global.testnet)
     }
 
-    /// `--path`, else `~/.tatumrc/wallet.dat`.
+    /// `--path`, else `wallet.dat` in the data folder (`~/.tatumrc`).
     pub(crate) fn store_path(&self) -> PathBuf {
         self.global
             .path
             .clone()
-            .unwrap_or_else(|| home().join(".tatumrc/wallet.dat"))
+            .unwrap_or_else(|| self.data_dir.join("wallet.dat"))
     }
 
     /// `--apiKey`, else `TATUM_API_KEY`.

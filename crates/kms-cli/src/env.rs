@@ -35,9 +35,19 @@ pub(crate) fn home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
-/// `~/.tatumrc/.env`, read when `--envFile` is not given and it exists.
-pub(crate) fn default_env_file() -> PathBuf {
-    home().join(".tatumrc/.env")
+/// The variable our container image sets to the folder the original's 8.x
+/// image kept its store in (`/home/node/.tatumrc`); read from the process
+/// environment only, since it says where the `.env` file is.
+pub(crate) const LEGACY_DATA_DIR_VAR: &str = "TATUM_KMS_LEGACY_DATA_DIR";
+
+/// The folder of `wallet.dat` and `.env` when no flag names them:
+/// `~/.tatumrc`, or in our image a folder mounted where the original's 8.x
+/// image kept it ([`kms_vault::data_dir`]).
+pub(crate) fn data_dir() -> Result<PathBuf, kms_vault::AmbiguousDataDir> {
+    let alternative = std::env::var_os(LEGACY_DATA_DIR_VAR)
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from);
+    kms_vault::data_dir(&home(), alternative.as_deref())
 }
 
 impl Env {
@@ -47,16 +57,16 @@ impl Env {
     /// a missing `--envFile` and for any file that exists but cannot be
     /// read, where the original said nothing), and lines dotenv cannot
     /// parse are skipped. The `Result` is kept for the callers.
-    pub(crate) fn load(explicit: Option<&Path>) -> Result<Env, String> {
+    pub(crate) fn load(explicit: Option<&Path>, data_dir: &Path) -> Result<Env, String> {
         let cwd_env = std::env::current_dir()
             .map(|dir| dir.join(".env"))
             .unwrap_or_else(|_| PathBuf::from(".env"));
-        Ok(Self::load_from(&cwd_env, explicit, &home()))
+        Ok(Self::load_from(&cwd_env, explicit, &home(), data_dir))
     }
 
-    /// [`Env::load`] with the working directory's `.env` and the home
-    /// directory given.
-    fn load_from(cwd_env: &Path, explicit: Option<&Path>, home: &Path) -> Env {
+    /// [`Env::load`] with the working directory's `.env`, the home
+    /// directory and the data folder given.
+    fn load_from(cwd_env: &Path, explicit: Option<&Path>, home: &Path, data_dir: &Path) -> Env {
         let mut env = Env {
             file: HashMap::new(),
             file_path: None,
@@ -70,7 +80,7 @@ impl Env {
         // `existsSync(envFilePath)` then `dotenv.config({ path })`.
         let (second, missing) = match explicit {
             Some(path) => (path.to_path_buf(), Missing::Warn),
-            None => (home.join(".tatumrc/.env"), Missing::Silent),
+            None => (data_dir.join(".env"), Missing::Silent),
         };
         if !second.exists() {
             if missing == Missing::Warn {
@@ -201,7 +211,7 @@ mod tests {
         let d = dirs();
         std::fs::write(&d.cwd_env, "A=cwd\nEMPTY=\n").unwrap();
         std::fs::write(d.home.join(".tatumrc/.env"), "A=home\nB=home\nEMPTY=home\n").unwrap();
-        let env = Env::load_from(&d.cwd_env, None, &d.home);
+        let env = Env::load_from(&d.cwd_env, None, &d.home, &d.home.join(".tatumrc"));
         assert_eq!(file_value(&env, "A").as_deref(), Some("cwd"));
         assert_eq!(file_value(&env, "B").as_deref(), Some("home"));
         // Set, though empty, in the first file: dotenv keeps it.
@@ -216,12 +226,17 @@ mod tests {
         std::fs::write(d.home.join(".tatumrc/.env"), "A=home\n").unwrap();
         let custom = d.home.join("custom.env");
         std::fs::write(&custom, "A=custom\n").unwrap();
-        let env = Env::load_from(&d.cwd_env, Some(&custom), &d.home);
+        let env = Env::load_from(&d.cwd_env, Some(&custom), &d.home, &d.home.join(".tatumrc"));
         assert_eq!(file_value(&env, "A").as_deref(), Some("custom"));
         assert!(env.cwd_file.is_none());
 
         let missing = d.home.join("missing.env");
-        let env = Env::load_from(&d.cwd_env, Some(&missing), &d.home);
+        let env = Env::load_from(
+            &d.cwd_env,
+            Some(&missing),
+            &d.home,
+            &d.home.join(".tatumrc"),
+        );
         assert!(
             env.file.is_empty(),
             "a missing --envFile does not fall back to the home .env"
@@ -236,7 +251,7 @@ mod tests {
         // original goes on without it.
         std::fs::create_dir_all(&d.cwd_env).unwrap();
         std::fs::write(d.home.join(".tatumrc/.env"), "A=home\n").unwrap();
-        let env = Env::load_from(&d.cwd_env, None, &d.home);
+        let env = Env::load_from(&d.cwd_env, None, &d.home, &d.home.join(".tatumrc"));
         assert!(env.cwd_file.is_none());
         assert_eq!(file_value(&env, "A").as_deref(), Some("home"));
     }

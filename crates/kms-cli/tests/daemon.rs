@@ -518,3 +518,67 @@ fn injected_api_faults_are_survived_in_a_single_run() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fake.broadcasts().len(), 1);
 }
+
+/// The API's update notice (`x-ttm-kms-latest-version`) is logged once per
+/// version newer than ours, not on every cycle; our own version draws none.
+#[test]
+fn an_update_notice_is_logged_once_per_newer_version() {
+    let home = Home::new();
+    let fake = FakeTatum::start(API_KEY);
+    home.put_wallets(vec![("wallet-a".into(), eth_key_wallet(KEY_A))]);
+    let ours = env!("CARGO_PKG_VERSION");
+    fake.set_latest_version(&format!("{ours};WARN;Please update"));
+    let child = spawn(
+        &home,
+        &fake,
+        &["--testnet", "--period", "0.05", "--chain", "ETH"],
+    );
+    let cycles_past = |n: usize| {
+        let start = fake.pending_requests().len();
+        wait_until("more cycles", Duration::from_secs(20), || {
+            fake.pending_requests().len() >= start + n
+        });
+    };
+    cycles_past(5);
+    fake.set_latest_version("99.0.0;WARN;Please update");
+    cycles_past(10);
+    fake.set_latest_version("99.1.0;ERROR;Please update now");
+    cycles_past(10);
+    sigterm(&child);
+    let out = wait_exit(child, Duration::from_secs(10));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    let notices: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Current version:"))
+        .collect();
+    assert_eq!(notices.len(), 2, "one per newer version:\n{log}");
+    assert!(notices[0].contains(&format!(
+        "Please update. Current version: {ours}. Latest version: 99.0.0"
+    )));
+    assert!(
+        notices[1].contains("Latest version: 99.1.0"),
+        "{}",
+        notices[1]
+    );
+}
+
+/// A private key the original stored under a token name (`"chain": "USDT"`)
+/// signs ETH transactions, exactly as the same key stored as `ETH`.
+#[test]
+fn a_wallet_stored_under_a_token_name_signs_for_its_chain() {
+    let signed_by = |stored_as: &str| -> Value {
+        let home = Home::new();
+        let fake = FakeTatum::start(API_KEY);
+        let wallet = eth_key_wallet(KEY_A).with("chain", stored_as);
+        home.put_wallets(vec![("the-wallet".into(), wallet)]);
+        fake.add_pending(complete_eth_tx("tx-1", "the-wallet", 1));
+        let out = run(&home, &fake, &["--runOnce", "--testnet", "--chain", "ETH"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let broadcasts = fake.broadcasts();
+        assert_eq!(broadcasts.len(), 1, "{stored_as}: {}", stderr(&out));
+        assert_eq!(broadcasts[0].body["signatureId"], "tx-1");
+        broadcasts[0].body["txData"].clone()
+    };
+    assert_eq!(signed_by("USDT"), signed_by("ETH"));
+}

@@ -17,7 +17,7 @@ pub use kms_core::ApiError;
 pub use client::{
     ClientConfig, RetryPolicy, TatumClient, MAX_ANSWER_BYTES, MAX_PENDING_ANSWER_BYTES,
 };
-pub use version::{is_newer, VersionNotice};
+pub use version::{is_newer, VersionNotice, VersionNoticeLog};
 
 /// The most signature ids one pending request carries: the API's limit
 /// (the original skipped a chain above it; we split the request).

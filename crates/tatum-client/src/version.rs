@@ -27,6 +27,32 @@ impl VersionNotice {
     }
 }
 
+/// Which of the API's notices to show: each version newer than ours once,
+/// and then only a still newer one. The API repeats the header on every
+/// answer (every few seconds); the original logged it every 30 s for as long
+/// as the daemon ran, which buried everything else in the log.
+#[derive(Clone, Debug, Default)]
+pub struct VersionNoticeLog {
+    /// The newest version already shown.
+    shown: Option<String>,
+}
+
+impl VersionNoticeLog {
+    /// True when `notice` should be shown now to a client at version `ours`
+    /// (and remembers it, so the same version is not shown again).
+    pub fn should_show(&mut self, notice: &VersionNotice, ours: &str) -> bool {
+        let already_shown = self
+            .shown
+            .as_deref()
+            .is_some_and(|shown| !is_newer(&notice.latest, shown));
+        if !is_newer(&notice.latest, ours) || already_shown {
+            return false;
+        }
+        self.shown = Some(notice.latest.clone());
+        true
+    }
+}
+
 /// `latest > current` by semantic version precedence (numeric core; a
 /// pre-release sorts before its release). Unparsable versions are never newer.
 pub fn is_newer(latest: &str, current: &str) -> bool {
@@ -64,6 +90,28 @@ mod tests {
         assert!(!is_newer("7.9.0", "8.0.0"));
         assert!(is_newer("8.0.0", "8.0.0-rc.1"));
         assert!(!is_newer("garbage", "1.0.0"));
+    }
+
+    #[test]
+    fn each_newer_version_is_shown_once() {
+        let notice = |v: &str| VersionNotice::parse(&format!("{v};WARN;Please update")).unwrap();
+        let mut log = VersionNoticeLog::default();
+        assert!(
+            !log.should_show(&notice("9.0.0"), "9.0.0"),
+            "our own version"
+        );
+        assert!(!log.should_show(&notice("8.0.1"), "9.0.0"), "an older one");
+        assert!(log.should_show(&notice("9.1.0"), "9.0.0"));
+        assert!(
+            !log.should_show(&notice("9.1.0"), "9.0.0"),
+            "the same, again"
+        );
+        assert!(
+            !log.should_show(&notice("9.0.5"), "9.0.0"),
+            "older than shown"
+        );
+        assert!(log.should_show(&notice("9.2.0"), "9.0.0"), "a newer one");
+        assert!(!log.should_show(&notice("9.2.0"), "9.0.0"));
     }
 
     #[test]

@@ -28,9 +28,12 @@ pub mod legacy;
 #[allow(unreachable_pub)]
 mod legacy;
 
+mod data_dir;
 mod file;
 #[cfg_attr(not(fuzzing), allow(unreachable_pub))]
 mod json;
+
+pub use data_dir::{data_dir, AmbiguousDataDir};
 
 #[cfg(fuzzing)]
 pub use json::parse_wallets;

@@ -574,6 +574,26 @@ impl Signer for Profile {
         })
     }
 
+    fn wallet_address_of_key(
+        &self,
+        network: kms_core::Network,
+        key: &SecretString,
+    ) -> Result<String, SignerError> {
+        let testnet = network.is_testnet();
+        let style = self.network(testnet).xpub_address;
+        let (mut secret, compressed) = self.parse_wif(testnet, key.expose_secret())?;
+        let public = PublicKey::from_secret_key(secp_hd::secp(), &secret);
+        secret.non_secure_erase();
+        match style {
+            // A compressed key's segwit address, as the chain's wallets (and
+            // the batch) give it.
+            AddressStyle::P2wpkh { .. } if compressed => Ok(address(style, &public)),
+            // Elsewhere wallets and keys share a style; and an uncompressed
+            // key has no segwit address, only the legacy one it controls.
+            _ => self.address_from_private_key(network, key),
+        }
+    }
+
     fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
         self.check_chain(input)?;
         match self.signing {

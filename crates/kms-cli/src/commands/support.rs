@@ -52,7 +52,7 @@ pub(super) fn check_config(ctx: &Context) -> Result<(), CliError> {
             ctx.global
                 .env_file
                 .clone()
-                .unwrap_or_else(crate::env::default_env_file)
+                .unwrap_or_else(|| ctx.data_dir.join(".env"))
                 .display()
                 .to_string(),
         ),

@@ -46,16 +46,26 @@ pub(super) fn generate_wallet(ctx: &Context, chain: Chain) -> Result<(), CliErro
 }
 
 pub(super) fn store_new_wallet(ctx: &Context, chain: Chain) -> Result<(), CliError> {
-    store_wallet(ctx, chain, None)
+    let vault = ctx.open_vault_for_writing()?;
+    store_wallet(ctx, vault, chain, None)
 }
 
 pub(super) fn store_mnemonic_wallet(ctx: &Context, chain: Chain) -> Result<(), CliError> {
+    // The password first, then the mnemonic: the original's order, which
+    // answers piped to both prompts depend on (`storemanagedprivatekey`
+    // asks for the key first, as the original did too).
+    let vault = ctx.open_vault_for_writing()?;
     let phrase = read_secret("Enter mnemonic to store:", "mnemonic")?;
     let mnemonic = Mnemonic::parse(phrase.expose_secret())?;
-    store_wallet(ctx, chain, Some(&mnemonic))
+    store_wallet(ctx, vault, chain, Some(&mnemonic))
 }
 
-fn store_wallet(ctx: &Context, chain: Chain, mnemonic: Option<&Mnemonic>) -> Result<(), CliError> {
+fn store_wallet(
+    ctx: &Context,
+    mut vault: Vault,
+    chain: Chain,
+    mnemonic: Option<&Mnemonic>,
+) -> Result<(), CliError> {
     let network = ctx.network();
     let wallet = signer(chain).generate_wallet(network, mnemonic)?;
     let mut out = Map::new();
@@ -67,7 +77,6 @@ fn store_wallet(ctx: &Context, chain: Chain, mnemonic: Option<&Mnemonic>) -> Res
     if let Some(xpub) = wallet.xpub() {
         out.insert("xpub".into(), json!(xpub));
     }
-    let mut vault = ctx.open_vault_for_writing()?;
     vault.update(|w| w.insert_first(id, WalletEntry::stored(wallet, chain, network)))?;
     crate::context::report_vault_warnings(&mut vault);
     print_json(&out)
@@ -176,12 +185,27 @@ fn fresh_key(
     }
 }
 
-pub(super) fn get_private_key(ctx: &Context, id: &str, index: u32) -> Result<(), CliError> {
+/// The derivation index a mnemonic wallet needs. The original parsed a
+/// missing one as NaN and failed inside its SDK; we say what is missing.
+fn needed_index(index: Option<u32>, id: &str) -> Result<u32, CliError> {
+    index.ok_or_else(|| {
+        CliError::usage(format!(
+            "wallet '{id}' is a mnemonic wallet: give the derivation index (e.g. 0) after the signatureId"
+        ))
+    })
+}
+
+pub(super) fn get_private_key(ctx: &Context, id: &str, index: Option<u32>) -> Result<(), CliError> {
     check_id(id)?;
     let vault = ctx.open_vault()?;
     let entry = wallet(&vault, id)?;
     let key = if let Some(secret) = entry.secret() {
         SecretString::from(secret.to_string())
+    } else if let (None, Some(key)) = (index, entry.private_key()) {
+        // No index, and the wallet keeps its own key (a private-key wallet,
+        // or SOL's, whose stored key is index 0's): that key, as `getaddress`
+        // answers the stored address.
+        SecretString::from(key.to_string())
     } else if let Some(phrase) = entry.mnemonic() {
         let s = wallet_signer(entry, id)?;
         let derivation = s.mnemonic_wallets().ok_or_else(|| {
@@ -192,7 +216,7 @@ pub(super) fn get_private_key(ctx: &Context, id: &str, index: u32) -> Result<(),
         })?;
         derivation
             .account(entry.network(), &Mnemonic::parse(phrase)?)?
-            .private_key(index)?
+            .private_key(needed_index(index, id)?)?
     } else if let Some(key) = entry.private_key() {
         // A private-key wallet has one key; the index does not apply.
         SecretString::from(key.to_string())
@@ -202,7 +226,7 @@ pub(super) fn get_private_key(ctx: &Context, id: &str, index: u32) -> Result<(),
     print_json(&json!({ "privateKey": key.expose_secret() }))
 }
 
-pub(super) fn get_address(ctx: &Context, id: &str, index: u32) -> Result<(), CliError> {
+pub(super) fn get_address(ctx: &Context, id: &str, index: Option<u32>) -> Result<(), CliError> {
     check_id(id)?;
     let vault = ctx.open_vault()?;
     let entry = wallet(&vault, id)?;
@@ -213,13 +237,15 @@ pub(super) fn get_address(ctx: &Context, id: &str, index: u32) -> Result<(), Cli
         let network = entry.network();
         let (xpub, mnemonic, key) = (entry.xpub(), entry.mnemonic(), entry.private_key());
         if let (Some(xpub), Some(derivation)) = (xpub, s.xpub_addresses()) {
-            derivation.address_from_xpub(network, xpub, index)?
+            derivation.address_from_xpub(network, xpub, needed_index(index, id)?)?
         } else if let (Some(phrase), Some(derivation)) = (mnemonic, s.mnemonic_wallets()) {
             derivation
                 .account(network, &Mnemonic::parse(phrase)?)?
-                .address(index)?
+                .address(needed_index(index, id)?)?
         } else if let Some(key) = key {
-            s.address_from_private_key(network, &SecretString::from(key.to_string()))?
+            // The address the chain's wallets use for this key: what the
+            // batch printed for it (docs/chains.md, "Private-key wallets").
+            s.wallet_address_of_key(network, &SecretString::from(key.to_string()))?
         } else {
             return Err(CliError::failure(format!("wallet '{id}' holds no key")));
         }
@@ -237,7 +263,10 @@ pub(super) fn remove_wallet(ctx: &Context, id: &str) -> Result<(), CliError> {
     check_id(id)?;
     let mut vault = ctx.open_vault()?;
     if vault.get(id).is_none() {
-        return Err(CliError::no_wallet(id));
+        // The original deleted nothing, silently, and exited 0; scripts that
+        // remove a wallet twice rely on it. We say so, and write nothing.
+        tracing::warn!("no wallet with signatureId '{id}' in the store; nothing removed");
+        return Ok(());
     }
     vault.update(|w| w.remove(id))?;
     crate::context::report_vault_warnings(&mut vault);

@@ -30,7 +30,7 @@ use kms_approval::{ApprovalRequest, Approver, Decision};
 use kms_chain_signers::{signer, ChainApi, Fate, Prepared, SignedTx};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 use kms_ledger::{Claim, Lease, Ledger, LedgerError, MemoryLedger, SignedRecord, Step, Subject};
-use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
+use kms_tatum_client::{ApiError, ReportedError, TatumApi, VersionNoticeLog};
 use kms_vault::Vault;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, Semaphore};
@@ -200,7 +200,7 @@ pub struct Daemon<A> {
     /// The same, as the scope each chain's answer must stay in.
     scopes: HashMap<Chain, Scope>,
     unauthorized_logged: bool,
-    version_logged: Option<Instant>,
+    version_logged: VersionNoticeLog,
 }
 
 impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
@@ -233,7 +233,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             ids: HashMap::new(),
             scopes: HashMap::new(),
             unauthorized_logged: false,
-            version_logged: None,
+            version_logged: VersionNoticeLog::default(),
         };
         daemon.index();
         daemon
@@ -889,20 +889,16 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         }
     }
 
-    /// The API's `x-ttm-kms-latest-version` notice, at most every 30 s.
+    /// The API's `x-ttm-kms-latest-version` notice, once per newer version
+    /// (the API repeats it on every answer).
     fn log_version_notice(&mut self) {
         let Some(notice) = self.api.latest_version() else {
             return;
         };
         let ours = crate::VERSION;
-        if !is_newer(&notice.latest, ours)
-            || self
-                .version_logged
-                .is_some_and(|t| t.elapsed().as_secs() < 30)
-        {
+        if !self.version_logged.should_show(&notice, ours) {
             return;
         }
-        self.version_logged = Some(Instant::now());
         let text = format!(
             "{}: {}. Current version: {ours}. Latest version: {}",
             notice.level, notice.message, notice.latest
