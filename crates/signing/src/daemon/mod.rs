@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kms_approval::{ApprovalRequest, Approver, Decision};
-use kms_chain_signers::ChainApi;
+use kms_chain_signers::{ChainApi, Prepared, Submitted};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 use kms_tatum_client::{is_newer, ApiError, ReportedError, TatumApi};
 use kms_vault::Vault;
@@ -410,33 +410,49 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         // What it does, decoded from what will be signed. A transaction
         // whose operation its chain's decoder does not know is not signed:
         // nobody could judge it.
-        let intent = prepared
-            .intent()
-            .map_err(|e| Skip::Refused(format!("refused: cannot tell what it does: {e}")))?;
+        let facts = prepared.facts().clone();
+        let intent = match prepared.intent() {
+            Ok(intent) => intent,
+            Err(e) => {
+                let skip = Skip::Refused(format!("refused: cannot tell what it does: {e}"));
+                return Err(self.release_unsent(tx, &facts, skip).await);
+            }
+        };
         if let Some(policy) = &mut self.policy {
-            policy
-                .check(tx, self.config.network, Some(&intent))
-                .map_err(|v| Skip::Refused(v.to_string()))?;
+            if let Err(v) = policy.check(tx, self.config.network, Some(&intent)) {
+                return Err(self
+                    .release_unsent(tx, &facts, Skip::Refused(v.to_string()))
+                    .await);
+            }
         }
-        let facts = prepared.facts().0.clone();
-        let signed = prepared.sign().map_err(failed)?;
+        let signed = match prepared.sign() {
+            Ok(signed) => signed,
+            Err(e) => return Err(self.release_unsent(tx, &facts, failed(e)).await),
+        };
         let digest = pipeline::digest(&signed);
         if let Some(approver) = &self.approver {
             let request = ApprovalRequest {
                 pending: tx,
-                prepared: &facts,
+                prepared: &facts.0,
                 intent: Some(&intent),
                 digest: &digest,
             };
             match approver.check(&request).await {
                 Decision::Approved => tracing::info!(tx = %tx.id, %digest, "approved"),
-                Decision::Rejected(reason) => return Err(Skip::Rejected(reason)),
+                Decision::Rejected(reason) => {
+                    return Err(self
+                        .release_unsent(tx, &facts, Skip::Rejected(reason))
+                        .await)
+                }
             }
         }
         if self.config.log_signed_payloads {
             tracing::info!(tx = %tx.id, tx_data = %signed.tx_data, "signed (shown because TATUM_KMS_DEBUG_MODE is set)");
         }
-        let tx_data = pipeline::submit(tx, signed, api).await.map_err(failed)?;
+        let tx_data = match pipeline::submit(tx, signed, api).await.map_err(failed)? {
+            Submitted::TxData(tx_data) => tx_data,
+            Submitted::Broadcast { tx_id } => return Ok(self.broadcast_by_chain(tx, tx_id)),
+        };
         let started = Instant::now();
         let sent = match &tx.withdrawal_id {
             Some(withdrawal) => {
@@ -460,6 +476,26 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             }
             Err(e) => Err(Skip::Failed(format!("broadcast: {e}"))),
         }
+    }
+
+    /// A transaction whose chain's `submit` sent and reported it itself
+    /// (FLOW, through `/v3/flow/broadcast`): nothing is left to broadcast;
+    /// it counts against the policy's rate as any signed one.
+    fn broadcast_by_chain(&mut self, tx: &PendingTransaction, tx_id: String) -> Option<String> {
+        if let Some(policy) = &mut self.policy {
+            policy.record_signed(tx);
+        }
+        Some(tx_id)
+    }
+
+    /// A prepared transaction that will not be submitted gives back what
+    /// `prepare` reserved (FLOW: Tatum's proposal key, locked until then).
+    /// A failure to release is logged; `skip` says why it was not sent.
+    async fn release_unsent(&self, tx: &PendingTransaction, facts: &Prepared, skip: Skip) -> Skip {
+        if let Err(e) = pipeline::release(tx, facts, self.api.as_ref()).await {
+            tracing::warn!(tx = %tx.id, error = %e, "could not release what was reserved for it");
+        }
+        skip
     }
 
     fn log_unauthorized(&mut self, e: &ApiError) {
