@@ -507,6 +507,29 @@ impl Transaction {
         Ok(rlp_list(&[self.payload_rlp(), rlp_list(&signatures)]))
     }
 
+    /// The transaction's id: SHA3-256 of the RLP of `[payload, payload
+    /// signatures, envelope signatures]` (flow-go-sdk's `Transaction.ID`).
+    /// Expects both signature lists sorted (`sort_signatures`).
+    fn id(&self) -> Result<[u8; 32], SignerError> {
+        let signatures = |list: &[Signature]| {
+            list.iter()
+                .map(|s| {
+                    Ok(rlp_list(&[
+                        alloy_rlp::encode(self.signer_index(&s.address)?),
+                        alloy_rlp::encode(s.key_index),
+                        alloy_rlp::encode(&s.signature[..]),
+                    ]))
+                })
+                .collect::<Result<Vec<_>, SignerError>>()
+        };
+        let canonical = rlp_list(&[
+            self.payload_rlp(),
+            rlp_list(&signatures(&self.payload_signatures)?),
+            rlp_list(&signatures(&self.envelope_signatures)?),
+        ]);
+        Ok(Sha3_256::digest(&canonical).into())
+    }
+
     fn to_rest(&self) -> RestTransaction {
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
         RestTransaction {

@@ -41,6 +41,8 @@ pub(crate) struct FlowState {
     pending_polls: Vec<(String, u32)>,
     /// An execution error for the next sent transaction.
     pub(crate) fail_next_execution: Option<String>,
+    /// The next accepted transaction's answer is lost (a 502 instead).
+    pub(crate) lose_next_answer: bool,
     /// Sent transactions that fail on chain: (id, error message).
     failures: Vec<(String, String)>,
     /// Bodies of `POST /v3/flow/broadcast` that released a proposal key.
@@ -61,6 +63,7 @@ impl Default for FlowState {
             pending_polls: Vec::new(),
             fail_next_execution: None,
             failures: Vec::new(),
+            lose_next_answer: false,
             releases: Vec::new(),
             tatum_signed: Vec::new(),
         }
@@ -446,6 +449,9 @@ pub(crate) fn send_transaction(state: &mut FlowState, body: &Value) -> Answer {
     }
     // One `Pending` answer first: the client must wait for the seal.
     state.pending_polls.push((id.clone(), 1));
+    if std::mem::take(&mut state.lose_next_answer) {
+        return (502, json!({"code": 502, "message": "bad gateway"}));
+    }
     let mut answer = body.clone();
     answer["id"] = json!(id);
     (200, answer)

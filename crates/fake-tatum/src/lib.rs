@@ -245,6 +245,12 @@ impl FakeTatum {
         self.shared.lock().flow.fail_next_execution = Some(message.to_string());
     }
 
+    /// FLOW: the access node accepts the next transaction but answers 502,
+    /// as a gateway that lost the node's answer.
+    pub fn flow_lose_next_answer(&self) {
+        self.shared.lock().flow.lose_next_answer = true;
+    }
+
     /// Forgets the requests, broadcasts and error reports seen so far (the
     /// pending transactions, recorded answers and faults stay).
     pub fn clear_seen(&self) {

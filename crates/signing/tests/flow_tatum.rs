@@ -9,7 +9,7 @@
 use kms_chain_signers::{signer, ApiError, SignerError};
 use kms_core::{Chain, Network, PendingTransaction, WalletEntry};
 use kms_fake_tatum::{
-    flow_tatum_public_keys, FakeTatum, Seen, FLOW_PAYER_KEY_INDEX, FLOW_PROPOSAL_KEY_INDEX,
+    flow_tatum_public_keys, FakeTatum, Fault, Seen, FLOW_PAYER_KEY_INDEX, FLOW_PROPOSAL_KEY_INDEX,
     FLOW_SEALED_BLOCK_ID, TATUM_FLOW_ADDRESS,
 };
 use kms_signing::{pipeline, KeySelector, Scope, SignError, Submitted};
@@ -129,13 +129,18 @@ def verified(message, s):
         return vk.verify_digest(b64(s["signature"]), hashlib.sha3_256(tag + rlp.encode(message)).digest(), sigdecode=sigdecode_string)
     except BadSignatureError:
         return False
+envelope_sigs = [
+    [signers.index(addr(s["address"])), int(s["key_index"]), b64(s["signature"])]
+    for s in tx["envelope_signatures"]
+]
 print(json.dumps({
     "payload": [verified(payload, s) for s in tx["payload_signatures"]],
     "envelope": [verified(envelope, s) for s in tx["envelope_signatures"]],
+    "id": hashlib.sha3_256(rlp.encode([payload, payload_sigs, envelope_sigs])).hexdigest(),
 }))
 "#;
 
-fn python_verifies(tx: &Value) {
+fn python_verifies(tx: &Value, id: &str) {
     let Some(python) = kms_test_support::python() else {
         eprintln!("SKIPPED: the Python cross-check of FLOW signatures (no venv)");
         return;
@@ -149,10 +154,10 @@ fn python_verifies(tx: &Value) {
     let verdict =
         kms_test_support::run_python(&python, VERIFY_ALL, &json!({"tx": tx, "keys": keys}));
     // The user's and Tatum's proposal key sign the payload, the payer the
-    // envelope; every signature verifies.
+    // envelope; every signature verifies; the id is the transaction's.
     assert_eq!(
         verdict,
-        json!({"payload": [true, true], "envelope": [true]}),
+        json!({"payload": [true, true], "envelope": [true], "id": id}),
         "{tx}"
     );
 }
@@ -228,7 +233,7 @@ fn check_went_through(fake: &FakeTatum, tx: &PendingTransaction, outcome: &Outco
     }
     assert_eq!(outcome.tx_data["signatureId"], tx.id.as_str());
     assert_eq!(outcome.tx_data["payerKeyIndex"], FLOW_PAYER_KEY_INDEX);
-    python_verifies(body);
+    python_verifies(body, id);
 
     let sequence = body["proposal_key"]["sequence_number"].as_str().unwrap();
     let routes: Vec<String> = outcome.requests.iter().map(route).collect();
@@ -586,4 +591,97 @@ async fn a_malformed_request_costs_no_proposal_key() {
         assert!(err.to_string().contains(reason), "{err}");
     }
     assert!(fake.seen().is_empty(), "{:?}", fake.seen());
+}
+
+/// Signs and prepares `tx` online; the faults are injected just before
+/// `submit`, so they hit its requests in order (`Slow(0)` passes one).
+async fn submit_with_faults(
+    fake: &FakeTatum,
+    wallets: &Wallets,
+    tx: &PendingTransaction,
+    faults: Vec<Fault>,
+) -> Result<Submitted, SignError> {
+    let api = client(fake);
+    let scope = Scope::new(Chain::FLOW, Network::Testnet, [WALLET.into()]);
+    let mut keys = KeySelector::new();
+    let prepared = pipeline::prepare(&mut keys, wallets, &scope, tx, &api)
+        .await
+        .unwrap();
+    let signed = prepared.sign().unwrap();
+    fake.inject(faults);
+    pipeline::submit(tx, signed, &api).await
+}
+
+fn transfer(id: &str) -> PendingTransaction {
+    pending(
+        id,
+        json!({"type": 2, "body": {"account": USER, "to": RECIPIENT, "amount": "1", "currency": "FLOW"}}),
+    )
+}
+
+const PASS: Fault = Fault::Slow(std::time::Duration::ZERO);
+
+/// The node took the transaction but its answer was lost: the KMS finds it
+/// by the id it computes (the fake node computes it with its own code), and
+/// reports it, rather than leaving it pending to be sent again. Beside it,
+/// a gateway error before the node took it: nothing was sent, the key is
+/// released, the error is the gateway's.
+#[tokio::test]
+async fn a_lost_send_answer_neither_loses_nor_repeats_the_transaction() {
+    let (fake, wallets) = setup();
+    let tx = transfer("7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f80");
+    fake.flow_lose_next_answer();
+    let submitted = submit_with_faults(&fake, &wallets, &tx, vec![]).await;
+    let sent = fake.flow_sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        submitted.unwrap(),
+        Submitted::Broadcast {
+            tx_id: sent[0].0.clone()
+        }
+    );
+    assert_eq!(fake.broadcasts().len(), 1);
+
+    let (fake, wallets) = setup();
+    let tx = transfer("7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f81");
+    let err = submit_with_faults(&fake, &wallets, &tx, vec![PASS, PASS, Fault::Status(502)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignError::Signer(SignerError::Api(ApiError::Status { status: 502, .. }))
+        ),
+        "{err:?}"
+    );
+    assert!(fake.flow_sent().is_empty());
+    assert!(fake.broadcasts().is_empty());
+    assert_eq!(
+        fake.flow_releases(),
+        [json!({"txData": "", "proposalKey": FLOW_PROPOSAL_KEY_INDEX})]
+    );
+}
+
+/// Sent, but the node cannot be asked about the seal: the transaction is
+/// reported (it may well be sealed), so it is not signed and sent again.
+#[tokio::test]
+async fn a_sent_transaction_whose_seal_is_not_seen_is_still_reported() {
+    let (fake, wallets) = setup();
+    let tx = transfer("7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f90");
+    let submitted = submit_with_faults(
+        &fake,
+        &wallets,
+        &tx,
+        vec![PASS, PASS, PASS, Fault::Status(500)],
+    )
+    .await;
+    let (id, _) = fake.flow_sent().pop().unwrap();
+    assert_eq!(
+        submitted.unwrap(),
+        Submitted::Broadcast { tx_id: id.clone() }
+    );
+    assert_eq!(
+        fake.broadcasts()[0].body,
+        json!({"txData": id, "signatureId": tx.id})
+    );
 }

@@ -23,7 +23,7 @@
 use std::time::Duration;
 
 use bitcoin::secp256k1::SecretKey;
-use kms_core::api::{ApiRequest, ChainApi, Service};
+use kms_core::api::{ApiError, ApiRequest, ChainApi, Service};
 use kms_core::{Chain, Intent, Network, Transfer};
 use serde_json::{json, Map, Value};
 use sha3::{Digest, Sha3_256};
@@ -762,12 +762,13 @@ async fn tatum_signature(
         .ok_or_else(|| network_error("/v3/flow/sign answered no 64-byte hex signature"))
 }
 
-/// Tatum's signatures, then the access node. Returns the transaction id.
-async fn co_sign_and_send(
+/// Tatum's signatures: the proposal key's on the payload (unless it is the
+/// payer's own key), then the payer's on the envelope, as fcl orders them.
+async fn co_sign(
     api: &dyn ChainApi,
     tx: &mut Transaction,
     payer_key_index: u64,
-) -> Result<String, SignerError> {
+) -> Result<(), SignerError> {
     // fcl: inside signers (proposer and authorizers, minus the payer's own
     // key) sign the payload.
     if (tx.proposer, tx.proposer_key_index) != (tx.payer, payer_key_index) {
@@ -785,57 +786,101 @@ async fn co_sign_and_send(
         key_index: payer_key_index,
         signature,
     });
-    tx.sort_signatures()?;
+    tx.sort_signatures()
+}
+
+fn is_hex_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `POST /v1/transactions`. Returns the transaction id, or an error when
+/// the node does not have the transaction. When sending fails (no
+/// connection, a gateway error, a refusal) the node may have taken it all
+/// the same: it is asked for the transaction by the id computed here, so a
+/// transaction on its way is not signed and sent a second time next cycle.
+async fn send(api: &dyn ChainApi, tx: &Transaction) -> Result<String, SignerError> {
     let body = serde_json::to_value(tx.to_rest()).map_err(|e| bad(e.to_string()))?;
-    let answer = api
+    let computed = hex::encode(tx.id()?);
+    match api
         .call(ApiRequest::post(
             Service::FlowAccessNode,
             "/v1/transactions",
             body,
         ))
-        .await?;
-    answer["id"]
-        .as_str()
-        .filter(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_string)
-        .ok_or_else(|| network_error("/v1/transactions answered no transaction id"))
+        .await
+    {
+        Ok(answer) => match answer["id"].as_str() {
+            Some(id) if is_hex_id(id) => Ok(id.to_ascii_lowercase()),
+            _ => Err(network_error("/v1/transactions answered no transaction id")),
+        },
+        // Whatever the error (a refusal too: the client retries a 5xx, and
+        // a retry of a transaction the node took is refused as a duplicate).
+        Err(e) => known_to_node(api, &computed, e).await,
+    }
 }
 
-/// Asks the access node until the transaction is sealed; an execution
-/// error, expiry or no seal in time is an error.
-async fn wait_until_sealed(api: &dyn ChainApi, tx_id: &str) -> Result<(), SignerError> {
+async fn known_to_node(
+    api: &dyn ChainApi,
+    computed: &str,
+    sending: ApiError,
+) -> Result<String, SignerError> {
+    let path = format!("/v1/transaction_results/{computed}");
+    match api
+        .call(ApiRequest::get(Service::FlowAccessNode, &path))
+        .await
+    {
+        Ok(result) if result["status"].is_string() => Ok(computed.to_string()),
+        _ => Err(sending.into()),
+    }
+}
+
+/// What became of a sent transaction.
+enum Fate {
+    /// Sealed without error.
+    Sealed,
+    /// Sealed with an error, or expired: nothing it did happened, and
+    /// signing it again is safe.
+    Failed(SignerError),
+    /// Not known: the node could not be asked, or it was not sealed in
+    /// time. It may still be sealed.
+    Unknown,
+}
+
+/// Asks the access node until the transaction is sealed.
+async fn wait_until_sealed(api: &dyn ChainApi, tx_id: &str) -> Fate {
     let path = format!("/v1/transaction_results/{tx_id}");
     for attempt in 1..=SEAL_POLLS {
-        let result = api
+        let Ok(result) = api
             .call(ApiRequest::get(Service::FlowAccessNode, &path))
-            .await?;
+            .await
+        else {
+            return Fate::Unknown;
+        };
         match result["status"].as_str() {
             Some("Sealed") => {
                 let message = result["error_message"].as_str().unwrap_or("");
                 let code = answer_u64(&result["status_code"]).unwrap_or(0);
                 if !message.is_empty() || code != 0 {
-                    return Err(network_error(format!(
+                    return Fate::Failed(network_error(format!(
                         "transaction {tx_id} failed on chain (status code {code}): {}",
                         message.chars().take(500).collect::<String>()
                     )));
                 }
-                return Ok(());
+                return Fate::Sealed;
             }
             Some("Expired") => {
-                return Err(network_error(format!(
+                return Fate::Failed(network_error(format!(
                     "transaction {tx_id} expired before it was sealed"
                 )))
             }
             Some(_) => {}
-            None => return Err(network_error(format!("{path} answered no status"))),
+            None => return Fate::Unknown,
         }
         if attempt < SEAL_POLLS {
             tokio::time::sleep(seal_poll_wait(attempt)).await;
         }
     }
-    Err(network_error(format!(
-        "transaction {tx_id} was sent but not sealed after {SEAL_POLLS} checks"
-    )))
+    Fate::Unknown
 }
 
 pub(super) async fn submit(signed: SignedTx, api: &dyn ChainApi) -> Result<Submitted, SignerError> {
@@ -848,20 +893,30 @@ pub(super) async fn submit(signed: SignedTx, api: &dyn ChainApi) -> Result<Submi
     let mut tx = Transaction::parse(&transaction)?;
     tx.sort_signatures()?;
     let proposal_key = tx.proposer_key_index;
-    let tx_id = match co_sign_and_send(api, &mut tx, payer_key_index).await {
+    let sent = match co_sign(api, &mut tx, payer_key_index).await {
+        Ok(()) => send(api, &tx).await,
+        Err(e) => Err(e),
+    };
+    let tx_id = match sent {
         Ok(id) => id,
         Err(e) => {
+            // Nothing reached the chain: the original's catch released the
+            // key with an empty txData.
             let _ = release_proposal_key(api, "", proposal_key).await;
             return Err(e);
         }
     };
-    let sealed = wait_until_sealed(api, &tx_id).await;
+    let fate = wait_until_sealed(api, &tx_id).await;
     // The original released the proposal key with the transaction id
     // whatever the outcome (its `finally`), ignoring a failure to do so:
-    // the transaction is on chain either way.
+    // the transaction is on its way either way.
     let _ = release_proposal_key(api, &tx_id, proposal_key).await;
-    sealed?;
-    // Then `flowBroadcastTx(txId, signatureId)` completes the pending one.
+    if let Fate::Failed(e) = fate {
+        return Err(e);
+    }
+    // Sealed, or sent with its seal not seen: reported either way, as every
+    // other chain's broadcast is reported without waiting for the chain. A
+    // transaction left pending at Tatum would be signed and sent again.
     api.call(ApiRequest::post(
         Service::Tatum,
         "/v3/flow/broadcast",
