@@ -8,12 +8,21 @@
 //! stored data and the Tatum API depend on them.
 //!
 //! # Signing
-//! The original (`flowSignKMSTransaction` of `@tatumio/tatum` 1.37.68) takes
-//! `{"type": <FlowTxType>, "body": {...}}`, builds the Cadence transaction
-//! itself, has Tatum's API provide and sign as proposer and payer, and sends
-//! it through a Flow access node: nothing a local signer can reproduce. This
-//! signer instead signs a transaction whose every field is given, and refuses
-//! the original's shape with an explanation.
+//! Two kinds of `serializedTransaction` are signed.
+//!
+//! **The original's requests**, `{"type": <FlowTxType>, "body": {...}}`,
+//! which the Tatum API sends: `flowSignKMSTransaction` of `@tatumio/tatum`
+//! 1.37.68 built the Cadence transaction itself, had Tatum's API provide
+//! and sign as proposer and payer, and sent it through a Flow access node.
+//! So does this signer, in its three steps (see [`tatum`]): `prepare` gets
+//! Tatum's keys, the reference block and the sequence number; `sign`
+//! signs the payload with the wallet's key; `submit` gets Tatum's
+//! signatures, sends the transaction, waits until it is sealed and reports
+//! it with `POST /v3/flow/broadcast`. The scripts are Cadence 1.0 versions
+//! of the original's ([`cadence`]).
+//!
+//! **A fully built transaction**, for signing without Tatum's co-signers
+//! (e.g. offline):
 //!
 //! `serializedTransaction` accepted here:
 //! ```json
@@ -72,9 +81,12 @@ use sha3::{Digest, Sha3_256};
 use crate::secp_account::AccountChain;
 use crate::secp_hd::{secp, secret_from_unpadded_hex};
 use crate::{
-    Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
-    XpubAddresses,
+    Account, ChainApi, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer,
+    SignerError, Submitted, XpubAddresses,
 };
+
+mod cadence;
+mod tatum;
 
 fn public_key_hex(key: &PublicKey) -> String {
     hex::encode(&key.serialize_uncompressed()[1..])
@@ -136,11 +148,30 @@ impl Signer for Flow {
         DERIVATION.address_from_private_key(network, key)
     }
 
-    fn intent(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<Intent, SignerError> {
-        decode_intent(input.network, &input.pending.serialized_transaction)
+    async fn prepare(
+        &self,
+        input: &SignInput<'_>,
+        api: &dyn ChainApi,
+    ) -> Result<Prepared, SignerError> {
+        let serialized = &input.pending.serialized_transaction;
+        if tatum::is_tatum_request(serialized) {
+            tatum::prepare(input.network, serialized, api).await
+        } else {
+            // A fully built transaction needs nothing from the network.
+            Ok(Prepared::default())
+        }
     }
 
-    fn sign(&self, input: &SignInput<'_>, _prepared: &Prepared) -> Result<SignedTx, SignerError> {
+    fn intent(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<Intent, SignerError> {
+        let serialized = &input.pending.serialized_transaction;
+        if tatum::is_tatum_request(serialized) {
+            tatum::intent(input.network, serialized, prepared)
+        } else {
+            decode_intent(input.network, serialized)
+        }
+    }
+
+    fn sign(&self, input: &SignInput<'_>, prepared: &Prepared) -> Result<SignedTx, SignerError> {
         let key = match input.keys {
             [key] => secret_from_unpadded_hex(Chain::FLOW, key.expose_secret())?,
             [] => {
@@ -156,10 +187,33 @@ impl Signer for Flow {
                 })
             }
         };
-        let signed = sign_request(&input.pending.serialized_transaction, &key);
+        let serialized = &input.pending.serialized_transaction;
+        let signed = if tatum::is_tatum_request(serialized) {
+            tatum::sign(input.network, &input.pending.id, serialized, prepared, &key)
+        } else {
+            sign_request(serialized, &key).map(SignedTx::plain)
+        };
         let mut key = key;
         key.non_secure_erase();
-        Ok(SignedTx::plain(signed?))
+        signed
+    }
+
+    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<Submitted, SignerError> {
+        if tatum::is_tatum_signed(&signed.tx_data) {
+            tatum::submit(signed, api).await
+        } else {
+            // A fully built transaction goes to the broadcast endpoint as it is.
+            Ok(Submitted::TxData(signed.tx_data))
+        }
+    }
+
+    async fn release(&self, prepared: &Prepared, api: &dyn ChainApi) -> Result<(), SignerError> {
+        // Only the original's requests reserve a proposal key in `prepare`.
+        if prepared.0.contains_key("proposer") {
+            tatum::release(prepared, api).await
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -453,6 +507,29 @@ impl Transaction {
         Ok(rlp_list(&[self.payload_rlp(), rlp_list(&signatures)]))
     }
 
+    /// The transaction's id: SHA3-256 of the RLP of `[payload, payload
+    /// signatures, envelope signatures]` (flow-go-sdk's `Transaction.ID`).
+    /// Expects both signature lists sorted (`sort_signatures`).
+    fn id(&self) -> Result<[u8; 32], SignerError> {
+        let signatures = |list: &[Signature]| {
+            list.iter()
+                .map(|s| {
+                    Ok(rlp_list(&[
+                        alloy_rlp::encode(self.signer_index(&s.address)?),
+                        alloy_rlp::encode(s.key_index),
+                        alloy_rlp::encode(&s.signature[..]),
+                    ]))
+                })
+                .collect::<Result<Vec<_>, SignerError>>()
+        };
+        let canonical = rlp_list(&[
+            self.payload_rlp(),
+            rlp_list(&signatures(&self.payload_signatures)?),
+            rlp_list(&signatures(&self.envelope_signatures)?),
+        ]);
+        Ok(Sha3_256::digest(&canonical).into())
+    }
+
     fn to_rest(&self) -> RestTransaction {
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
         RestTransaction {
@@ -522,15 +599,6 @@ struct CheckedRequest {
 fn check_request(serialized: &str) -> Result<CheckedRequest, SignerError> {
     let value: serde_json::Value = serde_json::from_str(serialized)
         .map_err(|e| bad(format!("serializedTransaction is not JSON: {e}")))?;
-    if value.get("transaction").is_none() && value.get("type").is_some() {
-        return Err(SignerError::unsupported(
-            Chain::FLOW,
-            "signing the original's FLOW requests ({\"type\", \"body\"}), which the SDK \
-             builds, has co-signed by Tatum's proposer and payer keys and sends through a \
-             Flow access node; give a fully built transaction instead \
-             ({\"signer\", \"transaction\"}, see the FLOW signing docs)",
-        ));
-    }
     let request: Request = serde_json::from_value(value)
         .map_err(|e| bad(format!("not a FLOW signing request: {e}")))?;
     let mut tx = Transaction::parse(&request.transaction)?;

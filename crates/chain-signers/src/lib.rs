@@ -87,6 +87,21 @@ impl SignedTx {
     }
 }
 
+/// What [`Signer::submit`] did with a signed transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// Nothing final yet: this `txData` goes to the chain's broadcast
+    /// endpoint (or the off-chain one), which completes the transaction.
+    TxData(String),
+    /// The chain's own flow already sent the transaction and reported it to
+    /// the Tatum API (FLOW: `POST /v3/flow/broadcast`); the generic broadcast
+    /// must not be called again. Holds the transaction's id on chain.
+    Broadcast {
+        /// The id of the transaction on chain.
+        tx_id: String,
+    },
+}
+
 /// Chains whose wallets are BIP39 mnemonics: every chain but XRP, XLM and
 /// ALGO, whose wallets are single keys.
 pub trait MnemonicWallets: Send + Sync {
@@ -186,10 +201,25 @@ pub trait Signer: Send + Sync {
 
     /// Hands a signed transaction to the network where the chain needs more
     /// than the broadcast endpoint (Solana: `sendTransaction` through the
-    /// node gateway, then wait for confirmation). Returns the `txData` to
-    /// post to the broadcast endpoint.
-    async fn submit(&self, signed: SignedTx, _api: &dyn ChainApi) -> Result<String, SignerError> {
-        Ok(signed.tx_data)
+    /// node gateway, then wait for confirmation; FLOW: Tatum's co-signatures,
+    /// the access node, and FLOW's own broadcast endpoint). Returns the
+    /// `txData` to post to the broadcast endpoint, or says the transaction
+    /// was broadcast already.
+    async fn submit(
+        &self,
+        signed: SignedTx,
+        _api: &dyn ChainApi,
+    ) -> Result<Submitted, SignerError> {
+        Ok(Submitted::TxData(signed.tx_data))
+    }
+
+    /// Gives back what [`Signer::prepare`] reserved at the network when the
+    /// prepared transaction will not be submitted (refused, rejected by the
+    /// approver, or only printed by `signpending`). FLOW: Tatum's proposal
+    /// key, which is locked for this transaction until released. Most chains
+    /// reserve nothing.
+    async fn release(&self, _prepared: &Prepared, _api: &dyn ChainApi) -> Result<(), SignerError> {
+        Ok(())
     }
 
     /// What became of a transaction signed earlier with `prepared` and

@@ -3,7 +3,7 @@
 //! vectors' recorded requests: same requests, in the same order, and exactly
 //! the `txData` the original handed to the Tatum API.
 
-use kms_chain_signers::{signer, SignInput, SignerError};
+use kms_chain_signers::{signer, SignInput, SignerError, Submitted};
 use kms_core::Chain;
 use kms_core::Network;
 use kms_test_support::replay::Replay;
@@ -30,10 +30,13 @@ async fn sign_vector(v: &SigningVector) -> (String, Vec<String>) {
     let signed = s
         .sign(&input, &prepared)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let tx_data = s
+    let Submitted::TxData(tx_data) = s
         .submit(signed, &api)
         .await
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    else {
+        panic!("{name}: goes to the broadcast endpoint")
+    };
     (tx_data, api.asked())
 }
 

@@ -252,12 +252,24 @@ fn the_payer_signs_the_envelope_over_earlier_payload_signatures() {
 fn requests_it_cannot_sign_are_refused_with_a_reason() {
     let (key, _) = quirk_key();
     let keys = [key.clone()];
-    // The original's shape needs Tatum's co-signers and an access node.
-    let original = json!({"type": 2, "body": {"account": USER, "amount": "1", "to": SERVICE}});
-    assert!(matches!(
-        sign(&original, &keys),
-        Err(SignerError::Unsupported { .. })
-    ));
+    // The original's shape needs Tatum's keys and an access node's facts,
+    // which only an online prepare fetches (flow_tatum.rs signs it so).
+    let original = json!({"type": 2, "body": {"account": format!("0x{USER}"), "amount": "1", "to": SERVICE, "currency": "FLOW"}});
+    let err = sign(&original, &keys).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignerError::Network {
+                chain: Chain::FLOW,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("prepare the transaction online"),
+        "{err}"
+    );
 
     let good = || json!({"signer": {"address": USER, "key_index": 0}, "transaction": transaction(USER, SERVICE)});
     let mut cases: Vec<(&str, Value)> = Vec::new();

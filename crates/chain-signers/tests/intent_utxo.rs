@@ -606,18 +606,20 @@ fn flow_requests_sign_would_refuse_have_no_intent() {
     // A signer with no role in the transaction.
     let e = intent_of(Chain::FLOW, &flow_request("0a", PAYER, &[]), &[]).unwrap_err();
     assert!(reason(e).contains("is not the proposer, the payer or an authorizer"));
-    // The original's {"type", "body"} request.
+    // The original's {"type", "body"} request without the account that
+    // authorizes it.
     let mut pending = flow_request(USER, PAYER, &[]);
     pending.serialized_transaction = json!({"type": 0, "body": {}}).to_string();
     let e = intent_of(Chain::FLOW, &pending, &[]).unwrap_err();
     assert!(
         matches!(
             e,
-            SignerError::Unsupported {
+            SignerError::InvalidTransaction {
                 chain: Chain::FLOW,
                 ..
             }
         ),
         "{e:?}"
     );
+    assert!(reason(e).contains("body.account is required"));
 }

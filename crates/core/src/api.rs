@@ -12,6 +12,10 @@ pub enum Service {
     Tatum,
     /// A VeChain node (`TATUM_KMS_VET_NODE_URL`), which the original reads directly.
     VetNode,
+    /// A Flow access node's REST API (`TATUM_KMS_FLOW_ACCESS_NODE`), through
+    /// which the original's SDK (fcl) read sequence numbers and blocks and
+    /// sent FLOW transactions.
+    FlowAccessNode,
 }
 
 /// The HTTP method of an [`ApiRequest`].

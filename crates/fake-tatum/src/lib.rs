@@ -31,8 +31,14 @@ use axum::Router;
 use serde_json::{json, Value};
 
 mod approver;
+mod flow;
 mod solana;
 pub use approver::FakeApprover;
+pub use flow::{
+    tatum_public_keys as flow_tatum_public_keys, PAYER_KEY_INDEX as FLOW_PAYER_KEY_INDEX,
+    PROPOSAL_KEY_INDEX as FLOW_PROPOSAL_KEY_INDEX, SEALED_BLOCK_ID as FLOW_SEALED_BLOCK_ID,
+    TATUM_FLOW_ADDRESS,
+};
 pub use solana::SolanaView;
 
 /// A fault served instead of (or before) the real answer.
@@ -76,6 +82,7 @@ struct Inner {
     faults_served: u64,
     latest_version: Option<String>,
     tx_counter: u64,
+    flow: flow::FlowState,
     /// Answers the SOL node gateway instead of recorded answers.
     solana: Option<solana::SolanaNode>,
     /// Every answer waits this long first (a real API's round trip).
@@ -261,6 +268,47 @@ impl FakeTatum {
                 Some((chain, ids))
             })
             .collect()
+    }
+
+    /// FLOW: lets `address`'s key 0 (`public_key_hex`, 64 bytes of hex,
+    /// secp256k1) authorize transactions at the fake access node.
+    pub fn flow_add_account(&self, address: &str, public_key_hex: &str) {
+        self.shared.lock().flow.add_account(address, public_key_hex);
+    }
+
+    /// FLOW: the transactions the fake access node accepted, `(id, REST
+    /// body)`, in order.
+    pub fn flow_sent(&self) -> Vec<(String, Value)> {
+        self.shared.lock().flow.sent.clone()
+    }
+
+    /// FLOW: the bodies of `POST /v3/flow/broadcast` that released a
+    /// proposal key (no `signatureId`), in order.
+    pub fn flow_releases(&self) -> Vec<Value> {
+        self.shared.lock().flow.releases.clone()
+    }
+
+    /// FLOW: what Tatum's keys signed at `POST /v3/flow/sign`,
+    /// `(isPayer, hex message)`, in order.
+    pub fn flow_tatum_signed(&self) -> Vec<(bool, String)> {
+        self.shared.lock().flow.tatum_signed.clone()
+    }
+
+    /// FLOW: the proposal key's sequence number now.
+    pub fn flow_sequence_number(&self) -> u64 {
+        self.shared.lock().flow.sequence_number()
+    }
+
+    /// FLOW: the next transaction the access node accepts fails on chain
+    /// with this error message.
+    pub fn flow_fail_next_execution(&self, message: &str) {
+        self.shared.lock().flow.fail_next_execution = Some(message.to_string());
+    }
+
+    /// FLOW: the access node accepts the next transaction but answers 502,
+    /// as a gateway that lost the node's answer.
+    pub fn flow_lose_next_answer(&self) {
+        self.shared.lock().flow.lose_next_answer = true;
     }
 
     /// Forgets the requests, broadcasts and error reports seen so far (the
@@ -449,6 +497,10 @@ async fn answer(
     }
     let mut inner = shared.lock();
     let inner = &mut *inner;
+    if let Some((status, answer)) = flow_request(inner, &method, &path, &body) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, axum::Json(answer)).into_response();
+    }
     if method == Method::POST {
         if let Some(chain) = path.strip_prefix("/v3/kms/pending/") {
             return pending(inner, chain, &body);
@@ -467,6 +519,66 @@ async fn answer(
         }
     }
     recorded(inner, &method, &path, &body)
+}
+
+/// Tatum's FLOW endpoints and the access node's REST API; `None` for any
+/// other request.
+fn flow_request(
+    inner: &mut Inner,
+    method: &Method,
+    path: &str,
+    body: &Value,
+) -> Option<flow::Answer> {
+    if *method == Method::GET {
+        if let Some(is_payer) = path.strip_prefix("/v3/flow/proposal/") {
+            return flow::proposal(is_payer);
+        }
+        if path == "/v1/blocks?height=sealed" {
+            return Some(flow::sealed_block());
+        }
+        if let Some(address) = path
+            .strip_prefix("/v1/accounts/")
+            .and_then(|rest| rest.strip_suffix("?expand=keys"))
+        {
+            return Some(flow::account(&inner.flow, address));
+        }
+        if let Some(id) = path.strip_prefix("/v1/transaction_results/") {
+            return Some(flow::transaction_result(&mut inner.flow, id));
+        }
+        return None;
+    }
+    if *method != Method::POST {
+        return None;
+    }
+    match path {
+        "/v3/flow/sign" => Some(flow::tatum_sign(&mut inner.flow, body)),
+        "/v1/transactions" => Some(flow::send_transaction(&mut inner.flow, body)),
+        "/v3/flow/broadcast" => {
+            let Some(tx_data) = body["txData"].as_str() else {
+                return Some((400, json!({"message": "txData is required"})));
+            };
+            let answer = json!({"txId": tx_data, "failed": false});
+            if body.get("signatureId").is_some() {
+                // Completes the pending transaction, as any broadcast.
+                let id = body["signatureId"].as_str().unwrap_or_default().to_string();
+                inner.pending.retain(|tx| tx["id"] != id.as_str());
+                inner.broadcasts.push(Seen {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    body: body.clone(),
+                });
+            } else if body["proposalKey"].is_u64() {
+                inner.flow.releases.push(body.clone());
+            } else {
+                return Some((
+                    400,
+                    json!({"message": "signatureId or proposalKey is required"}),
+                ));
+            }
+            Some((200, answer))
+        }
+        _ => None,
+    }
 }
 
 /// `size` bytes of a JSON-looking list, streamed in 64 KiB chunks with no

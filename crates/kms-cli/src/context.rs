@@ -77,9 +77,10 @@ impl Context {
             .map(SecretString::from)
     }
 
-    /// The Tatum API client: `TATUM_API_URL` (default the live API), and
+    /// The Tatum API client: `TATUM_API_URL` (default the live API),
     /// `TATUM_KMS_VET_NODE_URL` for VeChain (default the public node the
-    /// original's SDK read).
+    /// original's SDK read), and `TATUM_KMS_FLOW_ACCESS_NODE` for FLOW
+    /// (default the access node the original's SDK used for the network).
     pub(crate) fn tatum_client(&self, api_key: SecretString) -> Result<TatumClient, CliError> {
         let testnet = self.global.testnet;
         let url = self
@@ -99,6 +100,19 @@ impl Context {
                 "https://sync-mainnet.vechain.org".to_string()
             }
         });
+        config.flow_access_node_url = self.var("TATUM_KMS_FLOW_ACCESS_NODE").unwrap_or_else(|| {
+            if testnet {
+                "https://rest-testnet.onflow.org".to_string()
+            } else {
+                "https://rest-mainnet.onflow.org".to_string()
+            }
+        });
+        if plain_http_off_machine(&config.flow_access_node_url) {
+            tracing::warn!(
+                url = %config.flow_access_node_url,
+                "TATUM_KMS_FLOW_ACCESS_NODE is plain http to another machine: signed FLOW transactions cross the network in clear; use https"
+            );
+        }
         config.client_version = env!("CARGO_PKG_VERSION").to_string();
         TatumClient::new(config).map_err(|e| CliError::failure(format!("{e}")))
     }

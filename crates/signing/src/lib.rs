@@ -27,7 +27,7 @@ pub use daemon::{
     CycleReport, Daemon, DaemonConfig, DaemonLock, Health, LockError, Metrics, Stopper,
 };
 pub use keys::{KeyError, KeySelector, SigningKeys};
-pub use kms_chain_signers::SignedTx;
+pub use kms_chain_signers::{SignedTx, Submitted};
 pub use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 pub use pipeline::{PreparedTransaction, SignError};
 pub use policy::{Policy, PolicyFileError, Violation};

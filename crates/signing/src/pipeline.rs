@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use kms_chain_signers::{signer, ChainApi, OfflineApi, Prepared, SignedTx, SignerError};
+use kms_chain_signers::{signer, ChainApi, OfflineApi, Prepared, SignedTx, SignerError, Submitted};
 use kms_core::{Intent, Network, PendingTransaction};
 use kms_vault::Wallets;
 
@@ -139,14 +139,27 @@ pub fn digest(signed: &SignedTx) -> String {
 }
 
 /// Hands a signed transaction to the network where its chain needs more
-/// than the broadcast endpoint (SOL: send and wait for confirmation), and
-/// returns the `txData` for the broadcast endpoint.
+/// than the broadcast endpoint (SOL: send and wait for confirmation; FLOW:
+/// Tatum's co-signatures, the access node and `/v3/flow/broadcast`), and
+/// returns the `txData` for the broadcast endpoint, or says the chain's own
+/// step broadcast it already ([`Submitted::Broadcast`]).
 pub async fn submit(
     pending: &PendingTransaction,
     signed: SignedTx,
     api: &dyn ChainApi,
-) -> Result<String, SignError> {
+) -> Result<Submitted, SignError> {
     Ok(signer(pending.chain).submit(signed, api).await?)
+}
+
+/// Gives back what [`prepare`] reserved at the network for a transaction
+/// that will not be submitted: FLOW's proposal key at Tatum, which stays
+/// locked otherwise. `facts` are [`PreparedTransaction::facts`].
+pub async fn release(
+    pending: &PendingTransaction,
+    facts: &Prepared,
+    api: &dyn ChainApi,
+) -> Result<(), SignError> {
+    Ok(signer(pending.chain).release(facts, api).await?)
 }
 
 /// The output of a future that never waits: [`OfflineApi`] answers every

@@ -81,7 +81,10 @@ impl WalletSigner {
 
     /// Signs `pending`, fetching through `api` what its chain needs first
     /// (an EVM nonce and gas price, a SOL blockhash...). For SOL the result's
-    /// `node_submission` is the wire transaction to send to a node.
+    /// `node_submission` is the wire transaction to send to a node. A FLOW
+    /// `{type, body}` request comes back with the wallet's signature only:
+    /// [`pipeline::submit`](crate::pipeline::submit) adds Tatum's, sends and
+    /// reports it; until then Tatum's proposal key stays locked for it.
     pub async fn sign_online(
         &mut self,
         pending: &PendingTransaction,

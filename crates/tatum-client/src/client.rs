@@ -48,6 +48,9 @@ pub struct ClientConfig {
     pub api_key: SecretString,
     /// `TATUM_KMS_VET_NODE_URL`: the VeChain node VET signing reads.
     pub vet_node_url: String,
+    /// `TATUM_KMS_FLOW_ACCESS_NODE`: the Flow access node (REST API) FLOW
+    /// signing reads and sends transactions through.
+    pub flow_access_node_url: String,
     /// Sent as `x-ttm-kms-client-version`.
     pub client_version: String,
     /// Longest wait for a connection to be established.
@@ -60,13 +63,14 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A config for `base_url` and `api_key` with the defaults: the mainnet
-    /// VeChain node, no client version, 5 s to connect, 30 s per request,
+    /// VeChain node and Flow access node, no client version, 5 s to connect, 30 s per request,
     /// [`RetryPolicy::default`].
     pub fn new(base_url: impl Into<String>, api_key: SecretString) -> Self {
         ClientConfig {
             base_url: base_url.into(),
             api_key,
             vet_node_url: "https://mainnet.vecha.in".into(),
+            flow_access_node_url: "https://rest-mainnet.onflow.org".into(),
             client_version: String::new(),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
@@ -81,6 +85,7 @@ pub struct TatumClient {
     http: reqwest::Client,
     base_url: String,
     vet_node_url: String,
+    flow_access_node_url: String,
     api_key: SecretString,
     client_version: String,
     retry: RetryPolicy,
@@ -113,6 +118,10 @@ impl TatumClient {
             http,
             base_url: config.base_url.trim_end_matches('/').to_string(),
             vet_node_url: config.vet_node_url.trim_end_matches('/').to_string(),
+            flow_access_node_url: config
+                .flow_access_node_url
+                .trim_end_matches('/')
+                .to_string(),
             api_key: config.api_key,
             client_version: config.client_version,
             retry: config.retry,
@@ -466,7 +475,9 @@ impl TatumClient {
 }
 
 /// Signers' network facts: Tatum API paths (the node gateway, fee and nonce
-/// lookups) with the API key, and the VeChain node without it.
+/// lookups, FLOW's proposal keys and co-signatures) with the API key, and
+/// the VeChain node and the Flow access node without it. Every answer is
+/// capped at [`MAX_ANSWER_BYTES`].
 #[async_trait]
 impl ChainApi for TatumClient {
     async fn call(&self, request: ApiRequest) -> Result<Value, ApiError> {
@@ -480,10 +491,12 @@ impl ChainApi for TatumClient {
                 self.tatum_request(method, path, request.body.as_ref()),
                 true,
             ),
-            Service::VetNode => {
-                let mut built = self
-                    .http
-                    .request(method, format!("{}{path}", self.vet_node_url));
+            Service::VetNode | Service::FlowAccessNode => {
+                let node = match request.service {
+                    Service::VetNode => &self.vet_node_url,
+                    _ => &self.flow_access_node_url,
+                };
+                let mut built = self.http.request(method, format!("{node}{path}"));
                 if let Some(body) = &request.body {
                     built = built.json(body);
                 }

@@ -252,3 +252,43 @@ async fn an_unreachable_api_is_a_transport_error_after_retries() {
     assert!(matches!(err, ApiError::Transport { .. }), "{err}");
     assert!(err.to_string().contains("cannot connect"), "{err}");
 }
+
+/// FLOW's access-node requests go to `flow_access_node_url`, not to the
+/// Tatum API, and their answers are capped like every other.
+#[tokio::test]
+async fn flow_access_node_requests_go_to_the_node_with_capped_answers() {
+    let tatum = FakeTatum::start(KEY);
+    let node = FakeTatum::start("another-key");
+    let mut config = ClientConfig::new(tatum.url.clone(), SecretString::from(KEY));
+    config.flow_access_node_url = format!("{}/", node.url);
+    config.request_timeout = Duration::from_secs(5);
+    config.retry = RetryPolicy {
+        attempts: 1,
+        ..RetryPolicy::default()
+    };
+    let client = TatumClient::new(config).unwrap();
+    let blocks = client
+        .call(ApiRequest::get(
+            Service::FlowAccessNode,
+            "/v1/blocks?height=sealed",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        blocks[0]["header"]["id"],
+        kms_fake_tatum::FLOW_SEALED_BLOCK_ID
+    );
+    assert_eq!(node.seen()[0].path, "/v1/blocks?height=sealed");
+    assert!(tatum.seen().is_empty());
+
+    node.inject([Fault::Huge(2 << 20)]);
+    let err = client
+        .call(ApiRequest::get(
+            Service::FlowAccessNode,
+            "/v1/blocks?height=sealed",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::BadAnswer { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
+}

@@ -21,7 +21,7 @@ use super::ada_tx;
 use crate::mnemonic::GivenOrFresh;
 use crate::{
     Account, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
-    XpubAddresses, MAX_INDEX,
+    Submitted, XpubAddresses, MAX_INDEX,
 };
 
 pub(crate) struct Ada;
@@ -281,9 +281,9 @@ impl Signer for Ada {
 
     /// `construction/combine`: the node puts the signatures into the
     /// transaction; its `signed_transaction` is what is broadcast.
-    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<String, SignerError> {
+    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<Submitted, SignerError> {
         let Some(body) = signed.node_submission else {
-            return Ok(signed.tx_data);
+            return Ok(Submitted::TxData(signed.tx_data));
         };
         let body: Value = serde_json::from_str(&body).expect("built as JSON by sign");
         let path = format!("{ROSETTA}/construction/combine");
@@ -292,7 +292,7 @@ impl Signer for Ada {
             .await?;
         answer["signed_transaction"]
             .as_str()
-            .map(String::from)
+            .map(|signed| Submitted::TxData(signed.to_string()))
             .ok_or_else(|| network_error("construction/combine answered no signed_transaction"))
     }
 }

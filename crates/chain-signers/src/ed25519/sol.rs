@@ -17,6 +17,7 @@ use super::{sol_message, Slip10Node};
 use crate::mnemonic::GivenOrFresh;
 use crate::{
     Account, Fate, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer, SignerError,
+    Submitted,
 };
 
 pub(crate) struct Sol;
@@ -190,9 +191,9 @@ impl Signer for Sol {
         Ok(intent)
     }
 
-    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<String, SignerError> {
+    async fn submit(&self, signed: SignedTx, api: &dyn ChainApi) -> Result<Submitted, SignerError> {
         let Some(wire) = signed.node_submission else {
-            return Ok(signed.tx_data);
+            return Ok(Submitted::TxData(signed.tx_data));
         };
         let answer = api
             .call(ApiRequest::json_rpc(
@@ -216,7 +217,7 @@ impl Signer for Sol {
             let result = rpc_result(NODE, answer)?;
             if !result.is_null() {
                 return match result["meta"]["err"].clone() {
-                    serde_json::Value::Null => Ok(tx_id),
+                    serde_json::Value::Null => Ok(Submitted::TxData(tx_id)),
                     err => Err(network(&format!(
                         "transaction {tx_id} failed on chain: {err}"
                     ))),

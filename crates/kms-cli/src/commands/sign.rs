@@ -46,15 +46,16 @@ pub(super) fn sign_pending(
                 .enable_all()
                 .build()
                 .map_err(|e| CliError::failure(format!("starting the async runtime: {e}")))?;
-            runtime
-                .block_on(pipeline::prepare(
-                    &mut keys,
-                    vault.wallets(),
-                    &scope,
-                    &pending,
-                    api,
-                ))?
-                .sign()?
+            runtime.block_on(async {
+                let prepared =
+                    pipeline::prepare(&mut keys, vault.wallets(), &scope, &pending, api).await?;
+                let facts = prepared.facts().clone();
+                let signed = prepared.sign();
+                // Nothing is sent: what prepare reserved (FLOW: Tatum's
+                // proposal key) is given back, signed or not.
+                pipeline::release(&pending, &facts, api).await?;
+                signed
+            })?
         }
     };
     tracing::info!(tx = %pending.id, chain = %pending.chain, "signed a pending transaction");

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use kms_approval::{ApprovalRequest, Approver, Decision};
-use kms_chain_signers::{signer, ChainApi, Fate, Prepared, SignedTx};
+use kms_chain_signers::{signer, ChainApi, Fate, Prepared, SignedTx, Submitted};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
 use kms_ledger::{Claim, Lease, Ledger, LedgerError, MemoryLedger, SignedRecord, Step, Subject};
 use kms_tatum_client::{ApiError, ReportedError, TatumApi, VersionNoticeLog};
@@ -733,26 +733,41 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         // What it does, decoded from what will be signed. A transaction
         // whose operation its chain's decoder does not know is not signed:
         // nobody could judge it.
-        let intent = prepared
-            .intent()
-            .map_err(|e| Skip::Refused(format!("refused: cannot tell what it does: {e}")))?;
+        let facts = prepared.facts().clone();
+        let intent = match prepared.intent() {
+            Ok(intent) => intent,
+            Err(e) => {
+                let skip = Skip::Refused(format!("refused: cannot tell what it does: {e}"));
+                return Err(self.release_unsent(tx, &facts, skip).await);
+            }
+        };
         if let Some(policy) = &self.policy {
             // Checked and counted at once, so that transactions in hand
             // together cannot all pass an hourly limit meant for one of
             // them; one that then fails still counts (the safe side).
-            let mut policy = policy.lock().unwrap_or_else(PoisonError::into_inner);
-            policy
-                .check(tx, self.config.network, Some(&intent))
-                .map_err(|v| Skip::Refused(v.to_string()))?;
-            policy.record_signed(tx);
+            let verdict = {
+                let mut policy = policy.lock().unwrap_or_else(PoisonError::into_inner);
+                let verdict = policy.check(tx, self.config.network, Some(&intent));
+                if verdict.is_ok() {
+                    policy.record_signed(tx);
+                }
+                verdict
+            };
+            if let Err(v) = verdict {
+                return Err(self
+                    .release_unsent(tx, &facts, Skip::Refused(v.to_string()))
+                    .await);
+            }
         }
-        let facts = prepared.facts().0.clone();
-        let signed = prepared.sign().map_err(failed)?;
+        let signed = match prepared.sign() {
+            Ok(signed) => signed,
+            Err(e) => return Err(self.release_unsent(tx, &facts, failed(e)).await),
+        };
         let digest = pipeline::digest(&signed);
         if let Some(approver) = &self.approver {
             let request = ApprovalRequest {
                 pending: tx,
-                prepared: &facts,
+                prepared: &facts.0,
                 intent: Some(&intent),
                 digest: &digest,
             };
@@ -760,14 +775,13 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 Decision::Approved => {
                     tracing::info!(tx = %tx.id, %digest, "approved");
                     let seen = serde_json::to_value(&intent).unwrap_or_default();
-                    self.record(
-                        lease,
-                        Step::Approved {
-                            digest: digest.clone(),
-                            seen,
-                        },
-                    )
-                    .await?;
+                    let step = Step::Approved {
+                        digest: digest.clone(),
+                        seen,
+                    };
+                    if let Err(skip) = self.record(lease, step).await {
+                        return Err(self.release_unsent(tx, &facts, skip).await);
+                    }
                 }
                 Decision::Rejected(reason) => {
                     let step = Step::Rejected {
@@ -779,7 +793,9 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                     if let Err(e) = self.record(lease, step).await {
                         tracing::debug!(tx = %tx.id, "could not record the refusal: {}", skip_text(&e));
                     }
-                    return Err(Skip::Rejected(reason));
+                    return Err(self
+                        .release_unsent(tx, &facts, Skip::Rejected(reason))
+                        .await);
                 }
             }
         }
@@ -787,7 +803,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             tx_data: signed.tx_data.clone(),
             node_submission: signed.node_submission.clone(),
             digest,
-            facts: serde_json::Value::Object(facts),
+            facts: serde_json::Value::Object(facts.0.clone()),
         };
         // Recorded before anything leaves the process: whoever retries
         // this id, here or on another replica, sends these bytes.
@@ -799,7 +815,9 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 evidence,
             },
         };
-        self.record(lease, step).await?;
+        if let Err(skip) = self.record(lease, step).await {
+            return Err(self.release_unsent(tx, &facts, skip).await);
+        }
         if self.config.log_signed_payloads {
             tracing::info!(tx = %tx.id, tx_data = %signed.tx_data, "signed (shown because TATUM_KMS_DEBUG_MODE is set)");
         }
@@ -807,7 +825,8 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
     }
 
     /// Hands `signed` to the network where its chain needs that, then to
-    /// the broadcast endpoint.
+    /// the broadcast endpoint (but for a chain whose `submit` reported it
+    /// itself: FLOW).
     async fn send(
         &self,
         tx: &PendingTransaction,
@@ -816,10 +835,13 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         resubmitted: bool,
     ) -> Result<Sent, Skip> {
         let api: &dyn ChainApi = self.api.as_ref();
-        let tx_data = pipeline::submit(tx, signed, api)
+        let submitted = pipeline::submit(tx, signed, api)
             .await
             .map_err(|e| Skip::Failed(e.to_string()))?;
-        let mut sent = self.broadcast(tx, lease, &tx_data).await?;
+        let mut sent = match submitted {
+            Submitted::TxData(tx_data) => self.broadcast(tx, lease, &tx_data).await?,
+            Submitted::Broadcast { tx_id } => self.broadcast_by_chain(tx, lease, tx_id).await,
+        };
         sent.resubmitted = resubmitted;
         Ok(sent)
     }
@@ -878,6 +900,37 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             LedgerError::Unavailable(_) => Skip::LedgerDown(e.to_string()),
             other => Skip::Failed(other.to_string()),
         })
+    }
+
+    /// A transaction whose chain's `submit` sent and reported it itself
+    /// (FLOW, through `/v3/flow/broadcast`): nothing is left to broadcast
+    /// but the ledger's record.
+    async fn broadcast_by_chain(
+        &self,
+        tx: &PendingTransaction,
+        lease: &Lease,
+        tx_id: String,
+    ) -> Sent {
+        let step = Step::Submitted {
+            tx_id: Some(tx_id.clone()),
+        };
+        if let Err(e) = self.record(lease, step).await {
+            tracing::warn!(tx = %tx.id, "sent, but the ledger did not record it: {}", skip_text(&e));
+        }
+        Sent {
+            tx_id: Some(tx_id),
+            resubmitted: false,
+        }
+    }
+
+    /// A prepared transaction that will not be submitted gives back what
+    /// `prepare` reserved (FLOW: Tatum's proposal key, locked until then).
+    /// A failure to release is logged; `skip` says why it was not sent.
+    async fn release_unsent(&self, tx: &PendingTransaction, facts: &Prepared, skip: Skip) -> Skip {
+        if let Err(e) = pipeline::release(tx, facts, self.api.as_ref()).await {
+            tracing::warn!(tx = %tx.id, error = %e, "could not release what was reserved for it");
+        }
+        skip
     }
 
     fn log_unauthorized(&mut self, e: &ApiError) {
