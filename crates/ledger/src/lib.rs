@@ -26,7 +26,9 @@
 mod audit;
 #[doc(hidden)]
 pub mod conformance;
+mod engine;
 mod memory;
+mod sqlite;
 
 use std::time::Duration;
 
@@ -37,6 +39,7 @@ pub use audit::{
     canonical_json, verify, AuditEntry, AuditFilter, EntryKind, Verification, GENESIS_HASH,
 };
 pub use memory::MemoryLedger;
+pub use sqlite::{FileLedger, FILE_SCHEMA_VERSION};
 
 /// What a pending transaction is, as far as the ledger is concerned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
