@@ -28,6 +28,7 @@ mod audit;
 pub mod conformance;
 mod engine;
 mod memory;
+mod postgres;
 mod sqlite;
 
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub use audit::{
     canonical_json, verify, AuditEntry, AuditFilter, EntryKind, Verification, GENESIS_HASH,
 };
 pub use memory::MemoryLedger;
+pub use postgres::{PostgresLedger, PostgresUrl, POSTGRES_SCHEMA_VERSION};
 pub use sqlite::{FileLedger, FILE_SCHEMA_VERSION};
 
 /// What a pending transaction is, as far as the ledger is concerned.
