@@ -240,6 +240,35 @@ pub trait Ledger: Send + Sync {
     async fn check(&self) -> Result<(), LedgerError>;
 }
 
+/// Opens the ledger `spec` names (`--ledger`, `TATUM_KMS_LEDGER`):
+/// `postgres://…` or `postgresql://…` is the shared [`PostgresLedger`];
+/// `file:PATH` is a [`FileLedger`] at `PATH`, and an empty spec one at
+/// `default_file` (`wallet.dat.ledger` beside the store). Anything else is
+/// refused as [`LedgerError::Unavailable`], the error that keeps the daemon
+/// from signing; a PostgreSQL URL in it shows without its password.
+pub async fn open(
+    spec: &str,
+    default_file: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Ledger>, LedgerError> {
+    let spec = spec.trim();
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        let ledger = PostgresLedger::connect(PostgresUrl::new(spec)).await?;
+        return Ok(std::sync::Arc::new(ledger));
+    }
+    let path = match spec.strip_prefix("file:") {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        Some(_) => default_file.to_owned(),
+        None if spec.is_empty() => default_file.to_owned(),
+        None => {
+            return Err(LedgerError::Unavailable(
+                "a ledger is `postgres://…`, `postgresql://…`, `file:PATH`, or empty for the file beside wallet.dat"
+                    .into(),
+            ))
+        }
+    };
+    Ok(std::sync::Arc::new(FileLedger::open(path).await?))
+}
+
 /// How long a claim lasts unless renewed. A replica renews while it works;
 /// a replica that dies leaves its ids to the others after this.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);

@@ -313,3 +313,38 @@ async fn after_the_last_entry_is_deleted_the_next_one_shows_the_gap() {
         Verification::Missing { seq: 10 }
     );
 }
+
+#[tokio::test]
+async fn open_picks_the_file_for_an_empty_or_file_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("wallet.dat.ledger");
+    let ledger = kms_ledger::open("", &default).await.unwrap();
+    ledger
+        .claim(&subject("o1", "ETH"), "a", LONG)
+        .await
+        .unwrap();
+    assert!(default.exists());
+    let named = dir.path().join("elsewhere.ledger");
+    let ledger = kms_ledger::open(&format!("file:{}", named.display()), &default)
+        .await
+        .unwrap();
+    ledger
+        .claim(&subject("o2", "ETH"), "a", LONG)
+        .await
+        .unwrap();
+    assert!(named.exists());
+    // The default file was not touched by the named one.
+    let default_ledger = kms_ledger::open("file:", &default).await.unwrap();
+    let ids: Vec<String> = default_ledger
+        .entries(&AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, ["o1"]);
+    assert!(matches!(
+        kms_ledger::open("mysql://somewhere/db", &default).await,
+        Err(LedgerError::Unavailable(_))
+    ));
+}

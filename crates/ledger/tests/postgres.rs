@@ -387,3 +387,26 @@ async fn an_unreachable_database_fails_closed_and_the_ledger_recovers() {
     assert_eq!(all[2].detail["txData"], "after");
     assert!(verify(&all, (0, kms_ledger::GENESIS_HASH)).is_intact());
 }
+
+#[tokio::test]
+async fn open_picks_postgres_for_its_urls() {
+    let Some(base) = base_url() else { return };
+    let url = fresh_database(&base).await;
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("wallet.dat.ledger");
+    let as_postgresql = url.replacen("postgres://", "postgresql://", 1);
+    for spec in [url.as_str(), as_postgresql.as_str()] {
+        let ledger = kms_ledger::open(spec, &default).await.unwrap();
+        ledger
+            .claim(&subject(&format!("o-{}", spec.len()), "ETH"), "a", LONG)
+            .await
+            .unwrap();
+    }
+    assert!(!default.exists(), "no file for a PostgreSQL ledger");
+    let entries = ledger_at(&url)
+        .await
+        .entries(&AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+}
