@@ -10,6 +10,8 @@
 #                                KMS_TEST_POSTGRES_URL, KMS_TEST_POSTGRES_CTL
 #   scripts/postgres.sh halt     stops the server, keeping its data
 #   scripts/postgres.sh resume   starts it again, same port, same data
+#   scripts/postgres.sh ca       prints the path of the test CA's certificate
+#                                (a cluster started with KMS_PG_TLS=on)
 #   scripts/postgres.sh stop     stops it and removes the folder
 #
 # Where the cluster is recorded: $KMS_PG_STATE, by default
@@ -20,7 +22,9 @@
 #
 # The test user `kms` logs in with a password (SCRAM) over TCP and may
 # create databases: each test makes its own. fsync is off (KMS_PG_FSYNC=on
-# to measure with it).
+# to measure with it). KMS_PG_TLS=on also serves TLS, with a certificate for
+# 127.0.0.1 and localhost from a CA made for the cluster (needs openssl),
+# and refuses TCP connections without TLS.
 set -euo pipefail
 
 state=${KMS_PG_STATE:-${TMPDIR:-/tmp}/kms-test-postgres.state}
@@ -66,7 +70,7 @@ start() {
   bin=$(pg_bin) || { install_postgres; bin=$(pg_bin) || die "no initdb after installing postgresql"; }
   dir=$(mktemp -d "${TMPDIR:-/tmp}/kms-pg.XXXXXX")
   chmod 755 "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
   password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
@@ -77,6 +81,27 @@ unix_socket_directories = '$dir'
 fsync = ${KMS_PG_FSYNC:-off}
 max_connections = 200
 EOF
+  if [ "${KMS_PG_TLS:-off}" = on ]; then
+    command -v openssl >/dev/null 2>&1 || die "KMS_PG_TLS=on needs openssl"
+    (
+      cd "$dir"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kms test CA" \
+        -keyout ca.key -out ca.pem
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile server.ext -out server.crt
+      chmod 600 server.key
+      if [ "$(id -u)" = 0 ]; then chown postgres: server.key server.crt; fi
+    ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; die "could not make the test certificates"; }
+    cat >>"$dir/data/postgresql.conf" <<EOF
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
+EOF
+    # TLS or nothing over TCP: a test connecting in plain text is refused.
+    sed -i 's/^host /hostssl /' "$dir/data/pg_hba.conf"
+  fi
   for _ in 1 2 3 4 5 6 7 8; do
     port=$((20000 + RANDOM % 40000))
     # Taken if something answers there.
@@ -104,6 +129,7 @@ EOF
 case "${1:-}" in
   start) start ;;
   url) load; echo "$PG_URL" ;;
+  ca) load; [ -f "$PG_DIR/ca.pem" ] || die "this cluster has no TLS (start it with KMS_PG_TLS=on)"; echo "$PG_DIR/ca.pem" ;;
   env) load; printf 'export KMS_TEST_POSTGRES_URL=%q\nexport KMS_TEST_POSTGRES_CTL=%q\n' "$PG_URL" "$self" ;;
   halt) load; as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null ;;
   resume) load; as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $PG_PORT" -l "$PG_DIR/server.log" -w -t 30 start >/dev/null ;;
@@ -112,5 +138,5 @@ case "${1:-}" in
     load
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"; rm -f "$state" ;;
-  *) die "usage: $0 start|url|env|halt|resume|stop" ;;
+  *) die "usage: $0 start|url|env|ca|halt|resume|stop" ;;
 esac

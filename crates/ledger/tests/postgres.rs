@@ -301,13 +301,31 @@ async fn sslmode_require_refuses_a_server_without_tls() {
 struct OwnServer {
     ctl: String,
     state: tempfile::TempDir,
+    tls: bool,
 }
 
 impl OwnServer {
+    /// Starts one (`tls`: serving TLS only, from a CA of its own); `None`
+    /// (after a SKIPPED line, or a panic under CI) without the script.
+    fn start(tls: bool) -> Option<(OwnServer, String)> {
+        let ctl = required_env(
+            "KMS_TEST_POSTGRES_CTL",
+            "a test with a PostgreSQL of its own",
+        )?;
+        let server = OwnServer {
+            ctl,
+            state: tempfile::tempdir().unwrap(),
+            tls,
+        };
+        let url = server.ctl("start");
+        Some((server, url))
+    }
+
     fn ctl(&self, command: &str) -> String {
         let out = Command::new(&self.ctl)
             .arg(command)
             .env("KMS_PG_STATE", self.state.path().join("state"))
+            .env("KMS_PG_TLS", if self.tls { "on" } else { "off" })
             .output()
             .unwrap();
         assert!(
@@ -330,17 +348,9 @@ impl Drop for OwnServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_database_fails_closed_and_the_ledger_recovers() {
-    let Some(ctl) = required_env(
-        "KMS_TEST_POSTGRES_CTL",
-        "the PostgreSQL stop-and-start test",
-    ) else {
+    let Some((server, url)) = OwnServer::start(false) else {
         return;
     };
-    let server = OwnServer {
-        ctl,
-        state: tempfile::tempdir().unwrap(),
-    };
-    let url = server.ctl("start");
     let ledger = ledger_at(&url).await;
     let s = subject("outage", "SOL");
     let Claim::Granted { lease, .. } = ledger.claim(&s, "a", LONG).await.unwrap() else {
@@ -409,4 +419,48 @@ async fn open_picks_postgres_for_its_urls() {
         .await
         .unwrap();
     assert_eq!(entries.len(), 2);
+}
+
+fn with_query(url: &str, query: &str) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_query(Some(query));
+    url.to_string()
+}
+
+#[tokio::test]
+async fn tls_is_verified_against_the_given_ca() {
+    let Some((server, url)) = OwnServer::start(true) else {
+        return;
+    };
+    let ca = server.ctl("ca");
+    // The server's certificate comes from the test CA, named by sslrootcert...
+    let verified = with_query(&url, &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let ledger = ledger_at(&verified).await;
+    ledger
+        .claim(&subject("tls", "ETH"), "a", LONG)
+        .await
+        .unwrap();
+    // ...which is what made it connect: the server takes TLS only...
+    assert!(matches!(
+        PostgresLedger::connect(PostgresUrl::new(&with_query(&url, "sslmode=disable"))).await,
+        Err(LedgerError::Unavailable(_))
+    ));
+    // ...and a certificate no trusted CA issued (a server in the middle) is
+    // refused, whatever the mode, when the CA is not given.
+    for mode in ["require", "verify-full", "prefer"] {
+        let untrusted = with_query(&url, &format!("sslmode={mode}"));
+        assert!(
+            matches!(
+                PostgresLedger::connect(PostgresUrl::new(&untrusted)).await,
+                Err(LedgerError::Unavailable(_))
+            ),
+            "sslmode={mode} accepted a certificate from an unknown CA"
+        );
+    }
+    // A missing CA file is an error, not a fall-back to other roots.
+    let missing = with_query(&url, "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+    assert!(matches!(
+        PostgresLedger::connect(PostgresUrl::new(&missing)).await,
+        Err(LedgerError::Unavailable(_))
+    ));
 }
