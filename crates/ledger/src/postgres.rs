@@ -352,7 +352,11 @@ impl PostgresLedger {
             recycling_method: RecyclingMethod::Fast,
         };
         let manager = match mode {
-            TlsMode::Disable => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+            TlsMode::Disable => {
+                let mut config = config;
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+            }
             TlsMode::Prefer | TlsMode::Require => {
                 let mut config = config;
                 config.ssl_mode(if mode == TlsMode::Require {
