@@ -200,7 +200,8 @@ pub enum LedgerError {
 }
 
 /// A signing ledger. Implementations: [`MemoryLedger`] (tests, one process),
-/// the embedded file and PostgreSQL.
+/// [`FileLedger`] (the embedded file) and [`PostgresLedger`]; [`open`]
+/// picks one from `--ledger`.
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Claims `subject.id` for `replica` until `lease` from now, atomically
