@@ -278,7 +278,7 @@ fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
 }
 
 /// The shared ledger in PostgreSQL. Cheap to share (`Arc`); a pool of
-/// [`POOL_SIZE`] connections, which reconnects when the database is back.
+/// 8 connections, which reconnects when the database is back.
 pub struct PostgresLedger {
     pool: Pool,
     url: PostgresUrl,

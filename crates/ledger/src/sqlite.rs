@@ -18,7 +18,7 @@ use crate::engine::{self, parse_json, parse_kind, signed_int, unsigned, Append, 
 use crate::memory::now_ms;
 use crate::{Claim, Lease, Ledger, LedgerError, Step, Subject};
 
-/// The schema this build writes. Each step of [`MIGRATIONS`] takes the
+/// The schema this build writes. Each of its migrations takes the
 /// file one version up; `PRAGMA user_version` holds where a file is.
 pub const FILE_SCHEMA_VERSION: u32 = 1;
 
