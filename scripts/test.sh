@@ -52,6 +52,17 @@ else
   echo "*** cargo-deny unavailable: supply-chain checks SKIPPED ***"
 fi
 
+step "PostgreSQL for the ledger's tests (scripts/postgres.sh: a temporary cluster on 127.0.0.1)"
+# Installs Debian's postgresql when initdb is missing (as root). Without it
+# the PostgreSQL tests are SKIPPED loudly; under CI they fail instead.
+if scripts/postgres.sh start >/dev/null; then
+  trap 'scripts/postgres.sh stop' EXIT
+  eval "$(scripts/postgres.sh env)"
+  echo "KMS_TEST_POSTGRES_URL=$(scripts/postgres.sh url | sed 's#://\([^:]*\):[^@]*@#://\1:***@#')"
+else
+  echo "*** no PostgreSQL: the ledger's PostgreSQL tests will be SKIPPED (under CI they fail) ***"
+fi
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast

@@ -358,6 +358,93 @@ pub async fn pruning_keeps_the_trail_verifiable(ledger: &dyn Ledger) {
     granted(ledger.claim(&s1, "a", LONG).await.unwrap());
 }
 
+/// A backend that filters in its query lets through exactly what
+/// [`AuditFilter::matches`] does: exact, case-sensitive text (no pattern
+/// characters), a wallet among several (not a prefix of one), `since`
+/// inclusive, `until` exclusive, `limit` on what passes.
+pub async fn filters_agree_with_matches(ledger: &dyn Ledger) {
+    let cases = [
+        ("f1", "ETH", vec!["w1", "w10"]),
+        ("f2", "eth", vec!["w1"]),
+        ("f3", "BTC", vec!["100%_w'\"x"]),
+        ("f4", "ETH", vec![]),
+        ("f5", "SOL", vec!["w10", "w2"]),
+    ];
+    for (id, chain, wallets) in &cases {
+        let mut s = subject(id, chain);
+        s.wallets = wallets.iter().map(|w| w.to_string()).collect();
+        let (lease, _, _) = granted(ledger.claim(&s, "a", LONG).await.unwrap());
+        ledger
+            .record(&lease, Step::Signed(signed(id)))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let all = ledger.entries(&AuditFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2 * cases.len());
+    let middle = all[4].at_ms;
+    let mut filters = vec![AuditFilter::default()];
+    for id in ["f1", "F1", "f", "%"] {
+        filters.push(AuditFilter {
+            id: Some(id.into()),
+            ..Default::default()
+        });
+    }
+    for chain in ["ETH", "eth", "ET_", "SOL"] {
+        filters.push(AuditFilter {
+            chain: Some(chain.into()),
+            ..Default::default()
+        });
+    }
+    for wallet in ["w1", "w10", "w", "w%", "100%_w'\"x", "[\"w1\"]", "w2"] {
+        filters.push(AuditFilter {
+            wallet: Some(wallet.into()),
+            ..Default::default()
+        });
+    }
+    for kind in [EntryKind::Claimed, EntryKind::Signed, EntryKind::Failed] {
+        filters.push(AuditFilter {
+            kind: Some(kind),
+            chain: Some("ETH".into()),
+            ..Default::default()
+        });
+    }
+    for limit in [0, 1, 3, 100] {
+        filters.push(AuditFilter {
+            kind: Some(EntryKind::Signed),
+            limit: Some(limit),
+            ..Default::default()
+        });
+    }
+    filters.push(AuditFilter {
+        since_ms: Some(middle),
+        ..Default::default()
+    });
+    filters.push(AuditFilter {
+        until_ms: Some(middle),
+        ..Default::default()
+    });
+    filters.push(AuditFilter {
+        since_ms: Some(middle),
+        until_ms: Some(middle + 1),
+        wallet: Some("w10".into()),
+        ..Default::default()
+    });
+    for filter in filters {
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|e| filter.matches(e))
+            .take(filter.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        assert_eq!(
+            ledger.entries(&filter).await.unwrap(),
+            expected,
+            "{filter:?}"
+        );
+    }
+}
+
 /// Runs every case, each on a fresh ledger from `fresh`.
 pub async fn run_all<F, Fut>(fresh: F)
 where
@@ -372,4 +459,5 @@ where
     concurrent_claims_grant_one(fresh().await).await;
     the_trail_records_every_step_in_a_chain(&*fresh().await).await;
     pruning_keeps_the_trail_verifiable(&*fresh().await).await;
+    filters_agree_with_matches(&*fresh().await).await;
 }

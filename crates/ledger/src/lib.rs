@@ -26,7 +26,10 @@
 mod audit;
 #[doc(hidden)]
 pub mod conformance;
+mod engine;
 mod memory;
+mod postgres;
+mod sqlite;
 
 use std::time::Duration;
 
@@ -37,6 +40,8 @@ pub use audit::{
     canonical_json, verify, AuditEntry, AuditFilter, EntryKind, Verification, GENESIS_HASH,
 };
 pub use memory::MemoryLedger;
+pub use postgres::{PostgresLedger, PostgresUrl, POSTGRES_SCHEMA_VERSION};
+pub use sqlite::{FileLedger, FILE_SCHEMA_VERSION};
 
 /// What a pending transaction is, as far as the ledger is concerned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,7 +200,8 @@ pub enum LedgerError {
 }
 
 /// A signing ledger. Implementations: [`MemoryLedger`] (tests, one process),
-/// the embedded file and PostgreSQL.
+/// [`FileLedger`] (the embedded file) and [`PostgresLedger`]; [`open`]
+/// picks one from `--ledger`.
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Claims `subject.id` for `replica` until `lease` from now, atomically
@@ -233,6 +239,35 @@ pub trait Ledger: Send + Sync {
 
     /// Whether the ledger answers (for `/healthz`).
     async fn check(&self) -> Result<(), LedgerError>;
+}
+
+/// Opens the ledger `spec` names (`--ledger`, `TATUM_KMS_LEDGER`):
+/// `postgres://…` or `postgresql://…` is the shared [`PostgresLedger`];
+/// `file:PATH` is a [`FileLedger`] at `PATH`, and an empty spec one at
+/// `default_file` (`wallet.dat.ledger` beside the store). Anything else is
+/// refused as [`LedgerError::Unavailable`], the error that keeps the daemon
+/// from signing; a PostgreSQL URL in it shows without its password.
+pub async fn open(
+    spec: &str,
+    default_file: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Ledger>, LedgerError> {
+    let spec = spec.trim();
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        let ledger = PostgresLedger::connect(PostgresUrl::new(spec)).await?;
+        return Ok(std::sync::Arc::new(ledger));
+    }
+    let path = match spec.strip_prefix("file:") {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        Some(_) => default_file.to_owned(),
+        None if spec.is_empty() => default_file.to_owned(),
+        None => {
+            return Err(LedgerError::Unavailable(
+                "a ledger is `postgres://…`, `postgresql://…`, `file:PATH`, or empty for the file beside wallet.dat"
+                    .into(),
+            ))
+        }
+    };
+    Ok(std::sync::Arc::new(FileLedger::open(path).await?))
 }
 
 /// How long a claim lasts unless renewed. A replica renews while it works;
