@@ -79,6 +79,12 @@ pub(crate) enum Command {
         after_help = "Examples:\n  tatum-kms daemon --testnet --chain BTC,ETH\n  tatum-kms daemon --externalUrl https://approver.example.com/tx --period 10\n  tatum-kms daemon --testnet --runOnce --wallets <signatureId>,<signatureId>"
     )]
     Daemon(Box<DaemonArgs>),
+    /// List the signing ledger's audit trail as JSON, verify its hash chain, or prune it.
+    #[command(
+        name = "audit",
+        after_help = "Examples:\n  tatum-kms audit --chain SOL --state signed --since 2026-12-01T00:00:00Z\n  tatum-kms audit verify --head sha256:…\n  tatum-kms audit prune --before 2026-06-01T00:00:00Z"
+    )]
+    Audit(AuditArgs),
     /// Generate a wallet and print it; nothing is stored.
     #[command(
         name = "generatewallet",
@@ -309,6 +315,91 @@ pub(crate) struct DaemonArgs {
     /// over the work of one that died.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     pub(crate) lease: f64,
+}
+
+/// The flags of `audit`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct AuditArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<AuditAction>,
+    /// The signing ledger (as `daemon --ledger`) [default: TATUM_KMS_LEDGER,
+    /// else wallet.dat.ledger beside the store].
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) ledger: Option<String>,
+    /// Only this pending transaction.
+    #[arg(long, value_name = "ID")]
+    pub(crate) id: Option<String>,
+    /// Only this chain.
+    #[arg(long, value_name = "CHAIN", value_parser = chain_parser(), ignore_case = true)]
+    pub(crate) chain: Option<Chain>,
+    /// Only entries naming this wallet (signatureId).
+    #[arg(long, value_name = "ID")]
+    pub(crate) wallet: Option<String>,
+    /// Only this kind of entry: claimed, approved, rejected, signed,
+    /// resigned, submitted, failed, conflict.
+    #[arg(long, value_name = "STATE", value_parser = parse_entry_kind)]
+    pub(crate) state: Option<kms_ledger::EntryKind>,
+    /// Only entries at or after this time (RFC 3339, or Unix seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+    pub(crate) since: Option<i64>,
+    /// Only entries before this time (RFC 3339, or Unix seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+    pub(crate) until: Option<i64>,
+    /// At most this many entries (the oldest first).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+}
+
+impl AuditArgs {
+    pub(crate) fn filter(&self) -> kms_ledger::AuditFilter {
+        kms_ledger::AuditFilter {
+            id: self.id.clone(),
+            chain: self.chain.map(|c| c.to_string()),
+            wallet: self.wallet.clone(),
+            kind: self.state,
+            since_ms: self.since,
+            until_ms: self.until,
+            limit: self.limit,
+        }
+    }
+}
+
+/// What `audit` does besides listing.
+#[derive(Subcommand, Debug, Clone)]
+pub(crate) enum AuditAction {
+    /// Recompute the hash chain: exit 1 naming the first edited, missing or
+    /// rewritten entry. Prints the last entry's hash (the head): keep it
+    /// elsewhere and pass it back with --head to also detect a cut end.
+    Verify {
+        /// A head printed by an earlier `audit verify`.
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
+    /// Remove entries older than a time (and the state of ids submitted
+    /// before it); the rest stays verifiable.
+    Prune {
+        /// RFC 3339 or Unix seconds.
+        #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+        before: i64,
+    },
+}
+
+fn parse_entry_kind(text: &str) -> Result<kms_ledger::EntryKind, String> {
+    kms_ledger::EntryKind::parse(&text.to_ascii_lowercase()).ok_or_else(|| {
+        "one of claimed, approved, rejected, signed, resigned, submitted, failed, conflict".into()
+    })
+}
+
+/// RFC 3339 (`2026-12-01T00:00:00Z`) or Unix seconds, as Unix milliseconds.
+fn parse_time_ms(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return seconds
+            .checked_mul(1000)
+            .ok_or_else(|| "out of range".to_string());
+    }
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| "an RFC 3339 time (2026-12-01T00:00:00Z) or Unix seconds".into())
 }
 
 /// Checks what clap cannot: `--testnet` may come before the subcommand,

@@ -244,7 +244,8 @@ pub trait Ledger: Send + Sync {
 /// Opens the ledger `spec` names (`--ledger`, `TATUM_KMS_LEDGER`):
 /// `postgres://…` or `postgresql://…` is the shared [`PostgresLedger`];
 /// `file:PATH` is a [`FileLedger`] at `PATH`, and an empty spec one at
-/// `default_file` (`wallet.dat.ledger` beside the store). Anything else is
+/// `default_file` (`wallet.dat.ledger` beside the store); `memory:` a
+/// [`MemoryLedger`] that keeps nothing (benchmarks, tests). Anything else is
 /// refused as [`LedgerError::Unavailable`], the error that keeps the daemon
 /// from signing; a PostgreSQL URL in it shows without its password.
 pub async fn open(
@@ -252,6 +253,9 @@ pub async fn open(
     default_file: &std::path::Path,
 ) -> Result<std::sync::Arc<dyn Ledger>, LedgerError> {
     let spec = spec.trim();
+    if spec == "memory:" {
+        return Ok(std::sync::Arc::new(MemoryLedger::new()));
+    }
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
         let ledger = PostgresLedger::connect(PostgresUrl::new(spec)).await?;
         return Ok(std::sync::Arc::new(ledger));
@@ -262,7 +266,7 @@ pub async fn open(
         None if spec.is_empty() => default_file.to_owned(),
         None => {
             return Err(LedgerError::Unavailable(
-                "a ledger is `postgres://…`, `postgresql://…`, `file:PATH`, or empty for the file beside wallet.dat"
+                "a ledger is `postgres://…`, `postgresql://…`, `file:PATH`, `memory:` (nothing kept: benchmarks), or empty for the file beside wallet.dat"
                     .into(),
             ))
         }

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use kms_approval::{Approver, HttpApprover, HttpApproverConfig, Method};
 use kms_core::{Chain, SignatureId};
+use kms_ledger::{Ledger, LedgerError};
 use kms_signing::{Daemon, DaemonConfig, DaemonLock, Policy, Stopper};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::serve;
 use crate::cli::{DaemonArgs, ExternalUrlMethod};
@@ -58,11 +59,33 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
     {
         config.replica = name;
     }
-    // Before anything is asked of the API: no second daemon on these wallets.
-    let _lock = DaemonLock::acquire(&ctx.store_path(), &config.chains, config.network)
-        .map_err(|e| CliError::failure(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("starting the async runtime: {e}")))?;
+    let spec = ledger_spec(&ctx, opts.ledger.as_deref());
+    let shared = is_shared(&spec);
+    // With the embedded ledger, one daemon per store, chain and network on
+    // this machine; a shared ledger's claims keep replicas apart instead.
+    let _lock = if shared {
+        None
+    } else {
+        Some(
+            DaemonLock::acquire(&ctx.store_path(), &config.chains, config.network)
+                .map_err(|e| CliError::failure(e.to_string()))?,
+        )
+    };
+    let ledger = runtime.block_on(connect_ledger(&ctx, &spec, opts.run_once))?;
+    tracing::info!(
+        ledger = if shared { "PostgreSQL (shared)" } else { "embedded" },
+        replica = %config.replica,
+        concurrency = config.concurrency,
+        lease_s = config.lease.as_secs_f64(),
+        "signing ledger open"
+    );
     let client = Arc::new(ctx.tatum_client(api_key)?);
-    let mut daemon = Daemon::new(config, vault, client, approver(&opts, &ctx)?);
+    let mut daemon = Daemon::new(config, vault, client, approver(&opts, &ctx)?).with_ledger(ledger);
     match &opts.policy {
         Some(path) => {
             let policy = Policy::load(path).map_err(|e| CliError::usage(e.to_string()))?;
@@ -73,11 +96,6 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
         ),
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failure(format!("starting the async runtime: {e}")))?;
     runtime.block_on(async move {
         if let Some(addr) = opts.metrics_addr {
             let bound = serve::serve(addr, daemon.metrics())
@@ -120,6 +138,63 @@ pub(super) fn run(opts: DaemonArgs, ctx: Context) -> Result<(), CliError> {
         tracing::info!("daemon stopped");
         Ok(())
     })
+}
+
+/// `--ledger`, else `TATUM_KMS_LEDGER`, else empty (the file beside the store).
+fn ledger_spec(ctx: &Context, flag: Option<&str>) -> SecretString {
+    SecretString::from(
+        flag.map(str::to_owned)
+            .or_else(|| ctx.var("TATUM_KMS_LEDGER"))
+            .unwrap_or_default(),
+    )
+}
+
+fn is_shared(spec: &SecretString) -> bool {
+    let spec = spec.expose_secret().trim();
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// The ledger, for `audit` (no retry: it reports and exits).
+pub(super) async fn open_ledger(
+    ctx: &Context,
+    flag: Option<&str>,
+) -> Result<Arc<dyn Ledger>, CliError> {
+    let spec = ledger_spec(ctx, flag);
+    let default = ledger_file(ctx);
+    kms_ledger::open(spec.expose_secret(), &default)
+        .await
+        .map_err(|e| CliError::failure(format!("ledger: {e}")))
+}
+
+/// `wallet.dat.ledger` beside the store.
+fn ledger_file(ctx: &Context) -> std::path::PathBuf {
+    let mut name = ctx.store_path().into_os_string();
+    name.push(".ledger");
+    name.into()
+}
+
+/// Opens the ledger. A shared one that does not answer yet is waited for
+/// (nothing can be signed without it; the log says so every attempt),
+/// except in a single run, which fails at once. A spec that is wrong
+/// fails at once.
+async fn connect_ledger(
+    ctx: &Context,
+    spec: &SecretString,
+    run_once: bool,
+) -> Result<Arc<dyn Ledger>, CliError> {
+    let default = ledger_file(ctx);
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match kms_ledger::open(spec.expose_secret(), &default).await {
+            Ok(ledger) => return Ok(ledger),
+            Err(e @ LedgerError::Unavailable(_)) if is_shared(spec) && !run_once => {
+                tracing::error!(error = %e, retry_s = wait.as_secs(), "the signing ledger does not answer; nothing is signed until it does");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            Err(e) => return Err(CliError::failure(format!("ledger: {e}"))),
+        }
+    }
 }
 
 /// First SIGTERM/SIGINT: finish the transaction in hand, then stop.

@@ -1,5 +1,6 @@
 //! One module per command group; [`run`] dispatches.
 
+mod audit;
 mod daemon;
 mod serve;
 mod sign;
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::load(cli.global)?;
     match command {
         Command::Daemon(opts) => daemon::run(*opts, ctx),
+        Command::Audit(opts) => audit::run(opts, &ctx),
         Command::GenerateWallet { chain } => wallets::generate_wallet(&ctx, chain),
         Command::GenerateManagedWallet { chain } => wallets::store_new_wallet(&ctx, chain),
         Command::StoreManagedWallet { chain } => wallets::store_mnemonic_wallet(&ctx, chain),

@@ -61,6 +61,12 @@ pub(super) fn check_config(ctx: &Context) -> Result<(), CliError> {
             hide_secret(ctx.api_key().map(|k| k.expose_secret().to_string())),
         ),
         ("TATUM_KMS_PASSWORD", hide_secret(e("TATUM_KMS_PASSWORD"))),
+        // A PostgreSQL URL carries a password.
+        ("TATUM_KMS_LEDGER", hide_secret(e("TATUM_KMS_LEDGER"))),
+        (
+            "TATUM_KMS_REPLICA",
+            e("TATUM_KMS_REPLICA").unwrap_or_else(|| "N/A".into()),
+        ),
         (
             "TATUM_KMS_VGS_ALIAS",
             hide_password(e("TATUM_KMS_VGS_ALIAS")),
