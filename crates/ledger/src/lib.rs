@@ -165,6 +165,15 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// Whether this step records signed bytes: the one change a ledger
+    /// must never lose (others may be lost with the last moments before a
+    /// crash of the machine; see the backends).
+    pub fn is_signature(&self) -> bool {
+        matches!(self, Step::Signed(_) | Step::Resigned { .. })
+    }
+}
+
 /// Why the ledger did not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

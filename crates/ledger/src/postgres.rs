@@ -490,7 +490,16 @@ impl PostgresLedger {
     /// One change to `id`: locks the head and the id's row, reads the
     /// database's clock, lets `decide` answer from the row, writes what it
     /// says and commits — or rolls back when it refuses.
-    async fn change<T, F>(&self, id: &str, decide: F) -> Result<T, LedgerError>
+    ///
+    /// Only `durable` changes wait for the disk (`synchronous_commit`):
+    /// the signed bytes must survive a crash of the database's machine, or
+    /// a retry could sign other bytes. The other changes may be lost with
+    /// the last moments before such a crash, and that is safe: a lost claim
+    /// or release leaves the row as it was before (the fencing by replica
+    /// and epoch still holds), a lost submission makes a retry send the
+    /// same bytes again; and a durable commit flushes every change before
+    /// it, so no change after a lost one survives.
+    async fn change<T, F>(&self, id: &str, durable: bool, decide: F) -> Result<T, LedgerError>
     where
         F: FnOnce(Option<Row>, i64) -> Result<Change<T>, LedgerError>,
     {
@@ -499,8 +508,13 @@ impl PostgresLedger {
             let c = session.client();
             let st = Self::statements(c).await?;
             let id_param: [&(dyn ToSql + Sync); 1] = [&id];
+            let begin = if durable {
+                "BEGIN"
+            } else {
+                "BEGIN; SET LOCAL synchronous_commit TO off"
+            };
             let (begin, head, state, clock) = tokio::join!(
-                c.batch_execute("BEGIN"),
+                c.batch_execute(begin),
                 c.query_one(&st.lock_head, &[]),
                 c.query_opt(&st.state_for_update, &id_param),
                 c.query_one(&st.clock, &[]),
@@ -678,7 +692,7 @@ impl Ledger for PostgresLedger {
         replica: &str,
         lease: Duration,
     ) -> Result<Claim, LedgerError> {
-        self.change(&subject.id, |row, now| {
+        self.change(&subject.id, false, |row, now| {
             let plan = engine::claim(row, subject, replica, lease, now);
             Ok(Change {
                 answer: plan.answer,
@@ -690,7 +704,7 @@ impl Ledger for PostgresLedger {
     }
 
     async fn renew(&self, lease: &Lease, duration: Duration) -> Result<(), LedgerError> {
-        self.change(&lease.id, |row, now| {
+        self.change(&lease.id, false, |row, now| {
             let mut row = engine::held(row, lease, now)?;
             row.lease_until_ms = now.saturating_add(engine::lease_ms(duration));
             Ok(Change {
@@ -703,7 +717,8 @@ impl Ledger for PostgresLedger {
     }
 
     async fn record(&self, lease: &Lease, step: Step) -> Result<(), LedgerError> {
-        self.change(&lease.id, |row, now| {
+        let durable = step.is_signature();
+        self.change(&lease.id, durable, |row, now| {
             let written = engine::record(row, lease, step, now)?;
             let (row, append) = written.map_or((None, None), |(r, a)| (Some(r), Some(a)));
             Ok(Change {

@@ -133,13 +133,20 @@ impl FileLedger {
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction with the time taken
-    /// once the write lock is held; commits when it returns `Ok`.
-    async fn write<T, F>(&self, work: F) -> Result<T, LedgerError>
+    /// once the write lock is held; commits when it returns `Ok`. Only a
+    /// `durable` commit waits for the disk (`synchronous = FULL`); the
+    /// others (`NORMAL`, in WAL mode) survive a crash of the process but not
+    /// of the machine, which is safe for every change but the signed bytes
+    /// (see `PostgresLedger::change`), and a durable commit flushes the
+    /// ones before it.
+    async fn write<T, F>(&self, durable: bool, work: F) -> Result<T, LedgerError>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<T, LedgerError> + Send + 'static,
     {
         self.with_conn(move |conn| {
+            conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" })
+                .map_err(db_error)?;
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_error)?;
@@ -446,7 +453,7 @@ impl Ledger for FileLedger {
         lease: Duration,
     ) -> Result<Claim, LedgerError> {
         let (subject, replica) = (subject.clone(), replica.to_owned());
-        self.write(move |tx, now| {
+        self.write(false, move |tx, now| {
             let plan = engine::claim(read_row(tx, &subject.id)?, &subject, &replica, lease, now);
             if let Some(row) = &plan.row {
                 write_row(tx, row)?;
@@ -461,7 +468,7 @@ impl Ledger for FileLedger {
 
     async fn renew(&self, lease: &Lease, duration: Duration) -> Result<(), LedgerError> {
         let lease = lease.clone();
-        self.write(move |tx, now| {
+        self.write(false, move |tx, now| {
             let mut row = engine::held(read_row(tx, &lease.id)?, &lease, now)?;
             row.lease_until_ms = now.saturating_add(engine::lease_ms(duration));
             write_row(tx, &row)
@@ -471,7 +478,8 @@ impl Ledger for FileLedger {
 
     async fn record(&self, lease: &Lease, step: Step) -> Result<(), LedgerError> {
         let lease = lease.clone();
-        self.write(move |tx, now| {
+        let durable = step.is_signature();
+        self.write(durable, move |tx, now| {
             if let Some((row, entry)) = engine::record(read_row(tx, &lease.id)?, &lease, step, now)?
             {
                 write_row(tx, &row)?;
@@ -503,7 +511,7 @@ impl Ledger for FileLedger {
     }
 
     async fn prune(&self, before_ms: i64) -> Result<u64, LedgerError> {
-        self.write(move |tx, _| {
+        self.write(true, move |tx, _| {
             let last_removed: Option<(i64, String)> = tx
                 .query_row(
                     "SELECT seq, hash FROM ledger_audit WHERE at_ms < ?1 ORDER BY seq DESC LIMIT 1",
