@@ -162,8 +162,9 @@ fn open_connection(path: &Path) -> Result<Connection, LedgerError> {
     create_private(path)?;
     let mut conn = Connection::open(path).map_err(db_error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
-    // WAL: `audit` reads while a daemon writes. FULL: a commit survives a
-    // power cut too; the bytes signed for an id must not be forgotten.
+    // WAL: `audit` reads while a daemon writes. Each write then sets how
+    // durable its commit is (`FileLedger::write`): FULL for the bytes
+    // signed for an id, which must survive a power cut too.
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(db_error)?;
