@@ -1,9 +1,9 @@
-//! The ledger's rules as pure functions over one id's stored state, for the
-//! SQL backends: each reads the row inside its write transaction, asks
-//! these what to answer and what to write, and writes it in the same
-//! transaction. They follow [`crate::MemoryLedger`] step for step (the
-//! conformance cases hold them to it), details included: the audit
-//! entries' details are hashed, so every backend must write the same ones.
+//! The ledger's rules as pure functions over one id's stored state, for
+//! every backend: each reads the row inside its write transaction (or
+//! lock), asks these what to answer and what to write, and writes it in
+//! the same transaction. One copy of the rules, so the audit entries'
+//! details, which are hashed, are the same whichever backend wrote them;
+//! the conformance cases check each backend's storage around them.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! The reference ledger, in memory: one process, nothing survives it. The
-//! file and PostgreSQL backends behave exactly like it (the conformance
-//! tests run the same cases on all three).
+//! The ledger in memory: one process, nothing survives it. Its rules are
+//! the shared ones of [`crate::engine`], as the file's and PostgreSQL's
+//! (the conformance tests run the same cases on all three).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::audit::{AuditEntry, AuditFilter, EntryKind, GENESIS_HASH};
+use crate::audit::{AuditEntry, AuditFilter, GENESIS_HASH};
+use crate::engine::{self, Append, Row};
 use crate::{Claim, Lease, Ledger, LedgerError, SignedRecord, Step, Subject};
 
 /// A ledger in memory.
@@ -23,17 +24,6 @@ struct Inner {
     rows: HashMap<String, Row>,
     entries: Vec<AuditEntry>,
     anchor: Option<(u64, String)>,
-}
-
-struct Row {
-    subject: Subject,
-    replica: String,
-    epoch: u64,
-    lease_until_ms: i64,
-    /// The claim ended (submitted, failed, rejected): nobody holds it.
-    released: bool,
-    signed: Option<SignedRecord>,
-    submitted: Option<(Option<String>, i64)>,
 }
 
 impl MemoryLedger {
@@ -50,10 +40,6 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn lease_ms(lease: Duration) -> i64 {
-    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2)
-}
-
 /// The detail recorded for a signed transaction.
 pub(crate) fn signed_detail(record: &SignedRecord) -> Value {
     json!({
@@ -65,47 +51,23 @@ pub(crate) fn signed_detail(record: &SignedRecord) -> Value {
 }
 
 impl Inner {
-    fn append(&mut self, subject: &Subject, replica: &str, kind: EntryKind, detail: Value) {
-        let (seq, prev) = match self.entries.last() {
-            Some(last) => (last.seq, last.hash.clone()),
-            None => self.anchor.clone().unwrap_or((0, GENESIS_HASH.to_owned())),
-        };
-        let entry = AuditEntry {
-            seq: seq + 1,
-            at_ms: now_ms(),
-            id: subject.id.clone(),
-            chain: subject.chain.clone(),
-            network: subject.network.clone(),
-            wallets: subject.wallets.clone(),
-            replica: replica.to_owned(),
-            kind,
-            detail,
-            prev_hash: String::new(),
-            hash: String::new(),
+    /// Stores `row` (when the rules changed it) and appends `append`.
+    fn write(&mut self, row: Option<Row>, append: Option<Append>, now: i64) {
+        if let Some(row) = row {
+            self.rows.insert(row.subject.id.clone(), row);
         }
-        .seal(&prev);
-        self.entries.push(entry);
-    }
-
-    /// The row `lease` names, if the lease is still the live claim on it.
-    fn held(&mut self, lease: &Lease) -> Result<&mut Row, LedgerError> {
-        let now = now_ms();
-        match self.rows.get_mut(&lease.id) {
-            Some(row)
-                if row.epoch == lease.epoch
-                    && row.replica == lease.replica
-                    && !row.released
-                    && row.lease_until_ms > now =>
-            {
-                Ok(row)
-            }
-            _ => Err(LedgerError::LeaseLost {
-                id: lease.id.clone(),
-            }),
+        if let Some(append) = append {
+            let (seq, prev) = match self.entries.last() {
+                Some(last) => (last.seq, last.hash.clone()),
+                None => self.anchor.clone().unwrap_or((0, GENESIS_HASH.to_owned())),
+            };
+            self.entries.push(append.seal(seq + 1, now, &prev));
         }
     }
 }
 
+/// The rules are [`crate::engine`]'s, shared with the SQL backends; this
+/// backend only keeps the rows and the trail in memory, under one lock.
 #[async_trait]
 impl Ledger for MemoryLedger {
     async fn claim(
@@ -116,143 +78,28 @@ impl Ledger for MemoryLedger {
     ) -> Result<Claim, LedgerError> {
         let mut inner = self.inner.lock().await;
         let now = now_ms();
-        let until = now.saturating_add(lease_ms(lease));
-        let Some(row) = inner.rows.get_mut(&subject.id) else {
-            inner.rows.insert(
-                subject.id.clone(),
-                Row {
-                    subject: subject.clone(),
-                    replica: replica.to_owned(),
-                    epoch: 1,
-                    lease_until_ms: until,
-                    released: false,
-                    signed: None,
-                    submitted: None,
-                },
-            );
-            inner.append(
-                subject,
-                replica,
-                EntryKind::Claimed,
-                json!({"epoch": 1, "leaseUntilMs": until}),
-            );
-            return Ok(Claim::Granted {
-                lease: Lease {
-                    id: subject.id.clone(),
-                    replica: replica.to_owned(),
-                    epoch: 1,
-                },
-                signed: None,
-                took_over: None,
-            });
-        };
-        if row.subject.request_digest != subject.request_digest {
-            let recorded = row.subject.request_digest.clone();
-            inner.append(
-                subject,
-                replica,
-                EntryKind::Conflict,
-                json!({"recorded": recorded, "offered": subject.request_digest}),
-            );
-            return Ok(Claim::Conflict { recorded });
-        }
-        if let Some((tx_id, _)) = &row.submitted {
-            return Ok(Claim::Submitted {
-                tx_id: tx_id.clone(),
-            });
-        }
-        if !row.released && row.lease_until_ms > now && row.replica != replica {
-            return Ok(Claim::Held {
-                replica: row.replica.clone(),
-                until_ms: row.lease_until_ms,
-            });
-        }
-        let took_over = (!row.released && row.replica != replica).then(|| row.replica.clone());
-        row.epoch += 1;
-        row.replica = replica.to_owned();
-        row.lease_until_ms = until;
-        row.released = false;
-        let (epoch, signed, recorded) = (row.epoch, row.signed.clone(), row.subject.clone());
-        inner.append(
-            &recorded,
-            replica,
-            EntryKind::Claimed,
-            json!({"epoch": epoch, "leaseUntilMs": until, "tookOver": took_over}),
-        );
-        Ok(Claim::Granted {
-            lease: Lease {
-                id: subject.id.clone(),
-                replica: replica.to_owned(),
-                epoch,
-            },
-            signed,
-            took_over,
-        })
+        let row = inner.rows.get(&subject.id).cloned();
+        let plan = engine::claim(row, subject, replica, lease, now);
+        inner.write(plan.row, plan.append, now);
+        Ok(plan.answer)
     }
 
     async fn renew(&self, lease: &Lease, duration: Duration) -> Result<(), LedgerError> {
         let mut inner = self.inner.lock().await;
-        let row = inner.held(lease)?;
-        row.lease_until_ms = now_ms().saturating_add(lease_ms(duration));
+        let now = now_ms();
+        let mut row = engine::held(inner.rows.get(&lease.id).cloned(), lease, now)?;
+        row.lease_until_ms = now.saturating_add(engine::lease_ms(duration));
+        inner.write(Some(row), None, now);
         Ok(())
     }
 
     async fn record(&self, lease: &Lease, step: Step) -> Result<(), LedgerError> {
         let mut inner = self.inner.lock().await;
-        let row = inner.held(lease)?;
-        let (kind, detail) = match step {
-            Step::Approved { digest, seen } => {
-                (EntryKind::Approved, json!({"digest": digest, "seen": seen}))
-            }
-            Step::Rejected { digest, reason } => {
-                row.released = true;
-                (
-                    EntryKind::Rejected,
-                    json!({"digest": digest, "reason": reason}),
-                )
-            }
-            Step::Signed(record) => {
-                if let Some(earlier) = &row.signed {
-                    if *earlier == record {
-                        return Ok(());
-                    }
-                    return Err(LedgerError::AlreadySigned {
-                        id: lease.id.clone(),
-                        recorded: earlier.digest.clone(),
-                    });
-                }
-                let detail = signed_detail(&record);
-                row.signed = Some(record);
-                (EntryKind::Signed, detail)
-            }
-            Step::Resigned {
-                record,
-                superseded,
-                evidence,
-            } => {
-                if row.signed.as_ref().map(|s| &s.digest) != Some(&superseded) {
-                    return Err(LedgerError::NotSuperseding {
-                        id: lease.id.clone(),
-                    });
-                }
-                let mut detail = signed_detail(&record);
-                detail["superseded"] = json!(superseded);
-                detail["evidence"] = json!(evidence);
-                row.signed = Some(record);
-                (EntryKind::Resigned, detail)
-            }
-            Step::Submitted { tx_id } => {
-                row.released = true;
-                row.submitted = Some((tx_id.clone(), now_ms()));
-                (EntryKind::Submitted, json!({"txId": tx_id}))
-            }
-            Step::Failed { reason } => {
-                row.released = true;
-                (EntryKind::Failed, json!({"reason": reason}))
-            }
-        };
-        let subject = row.subject.clone();
-        inner.append(&subject, &lease.replica, kind, detail);
+        let now = now_ms();
+        let row = inner.rows.get(&lease.id).cloned();
+        if let Some((row, append)) = engine::record(row, lease, step, now)? {
+            inner.write(Some(row), Some(append), now);
+        }
         Ok(())
     }
 
