@@ -24,7 +24,8 @@ pub mod scope;
 mod simple;
 
 pub use daemon::{
-    CycleReport, Daemon, DaemonConfig, DaemonLock, Health, LockError, Metrics, Stopper,
+    ledger_subject, CycleReport, Daemon, DaemonConfig, DaemonLock, Health, LockError, Metrics,
+    Stopper,
 };
 pub use keys::{KeyError, KeySelector, SigningKeys};
 pub use kms_chain_signers::{SignedTx, Submitted};

@@ -18,7 +18,7 @@ use kms_ledger::{
     AuditEntry, AuditFilter, Claim, EntryKind, Lease, Ledger, LedgerError, MemoryLedger,
     SignedRecord, Step, Subject,
 };
-use kms_signing::{pipeline, Daemon, DaemonConfig, KeySelector, Scope};
+use kms_signing::{ledger_subject, pipeline, Daemon, DaemonConfig, KeySelector, Scope};
 use kms_tatum_client::{ClientConfig, TatumClient};
 use kms_vault::{KdfParams, Vault};
 use secrecy::SecretString;
@@ -313,36 +313,15 @@ async fn sign_like_a_replica(f: &Fixture, id: &str) -> (PendingTransaction, Sign
     (tx, record)
 }
 
-/// The subject the daemon claims `tx` under: the same digest of the
-/// decisive fields.
-fn subject_of(tx: &PendingTransaction) -> Subject {
-    use sha2::{Digest, Sha256};
-    let decisive = json!({
-        "chain": tx.chain.to_string(),
-        "serializedTransaction": tx.serialized_transaction,
-        "hashes": tx.hashes,
-        "index": tx.index,
-        "signatures": tx.signatures,
-        "withdrawalId": tx.withdrawal_id,
-        "withdrawalResponses": tx.withdrawal_responses,
-    });
-    Subject {
-        id: tx.id.clone(),
-        chain: "SOL".into(),
-        network: "mainnet".into(),
-        wallets: tx.hashes.iter().map(|h| h.as_str().to_string()).collect(),
-        request_digest: format!(
-            "sha256:{}",
-            hex::encode(Sha256::digest(kms_ledger::canonical_json(&decisive)))
-        ),
-    }
-}
-
 /// A replica claimed `tx`, recorded `record` as signed, maybe sent it,
 /// and died: its claim runs out.
 async fn died_after_signing(ledger: &dyn Ledger, tx: &PendingTransaction, record: &SignedRecord) {
     let claim = ledger
-        .claim(&subject_of(tx), "dead", Duration::from_millis(50))
+        .claim(
+            &ledger_subject(tx, Network::Mainnet),
+            "dead",
+            Duration::from_millis(50),
+        )
         .await
         .unwrap();
     let Claim::Granted { lease, .. } = claim else {

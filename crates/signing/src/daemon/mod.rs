@@ -585,13 +585,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         // Before anything reaches the ledger: an id of the wrong shape, or
         // a transaction outside the request, leaves no row behind.
         scope.admit(tx).map_err(|e| Skip::Refused(e.to_string()))?;
-        let subject = Subject {
-            id: tx.id.clone(),
-            chain: tx.chain.to_string(),
-            network: self.config.network.to_string(),
-            wallets: SenderKey::wallets(tx),
-            request_digest: request_digest(tx),
-        };
+        let subject = ledger_subject(tx, self.config.network);
         let claim = self
             .ledger
             .claim(&subject, &self.config.replica, self.config.lease)
@@ -1034,6 +1028,18 @@ impl SenderKey {
         ids.sort();
         ids.dedup();
         ids
+    }
+}
+
+/// What the ledger knows `tx` by: its id, chain, network, wallets, and the
+/// digest of what decides its signature.
+pub fn ledger_subject(tx: &PendingTransaction, network: Network) -> Subject {
+    Subject {
+        id: tx.id.clone(),
+        chain: tx.chain.to_string(),
+        network: network.to_string(),
+        wallets: SenderKey::wallets(tx),
+        request_digest: request_digest(tx),
     }
 }
 
