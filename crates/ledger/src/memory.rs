@@ -1,5 +1,5 @@
 //! The ledger in memory: one process, nothing survives it. Its rules are
-//! the shared ones of [`crate::engine`], as the file's and PostgreSQL's
+//! the shared ones of `engine.rs`, as the file's and PostgreSQL's
 //! (the conformance tests run the same cases on all three).
 
 use std::collections::HashMap;
@@ -66,7 +66,7 @@ impl Inner {
     }
 }
 
-/// The rules are [`crate::engine`]'s, shared with the SQL backends; this
+/// The rules are the shared ones (`engine.rs`), as the SQL backends'; this
 /// backend only keeps the rows and the trail in memory, under one lock.
 #[async_trait]
 impl Ledger for MemoryLedger {
