@@ -63,6 +63,11 @@ else
   echo "*** no PostgreSQL: the ledger's PostgreSQL tests will be SKIPPED (under CI they fail) ***"
 fi
 
+step "cargo doc -D warnings (the library crates' public documentation, links included)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet \
+  -p kms-core -p kms-vault -p kms-secret-providers -p kms-chain-signers -p kms-tatum-client \
+  -p kms-approval -p kms-ledger -p kms-signing -p kms-fake-tatum
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
