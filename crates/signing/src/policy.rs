@@ -232,6 +232,13 @@ impl Policy {
         Ok(())
     }
 
+    /// The hourly limit per wallet on `chain`, if the policy sets one: the
+    /// daemon also counts the signatures the shared ledger holds, so that
+    /// replicas do not each get the whole limit.
+    pub fn hourly_limit(&self, chain: Chain) -> Option<u32> {
+        self.rules.get(&chain)?.max_per_hour_per_wallet
+    }
+
     /// Counts a signature of `pending` against its wallets' hourly limit.
     pub fn record_signed(&mut self, pending: &PendingTransaction) {
         if !self.rules.contains_key(&pending.chain) {

@@ -610,3 +610,45 @@ async fn an_id_handed_over_again_with_other_content_gets_no_second_signature() {
         .unwrap();
     assert_eq!(entries.len(), 1);
 }
+
+/// The policy's hourly limit per wallet holds across replicas sharing a
+/// ledger: a second replica does not get the whole limit again. Beside it,
+/// the same second replica on a ledger of its own does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_limit_counts_every_replicas_signatures() {
+    let policy = || {
+        kms_signing::Policy::parse(
+            "[chains.ETH]\nnetworks = [\"mainnet\"]\nmax_per_hour_per_wallet = 2\n\n[chains.SOL]\nnetworks = [\"mainnet\"]\n",
+        )
+        .unwrap()
+    };
+    for shared in [true, false] {
+        let f = fixture(1);
+        for nonce in 0..4 {
+            f.fake
+                .add_pending(eth_pending(&format!("eth-0-{nonce}"), 0, nonce));
+        }
+        let ledger: Arc<dyn Ledger> = Arc::new(MemoryLedger::new());
+        let mut a = daemon(&f, "a", ledger.clone(), 4).with_policy(policy());
+        let report = a.cycle().await;
+        assert_eq!((report.signed, report.refused), (2, 2), "{report:?}");
+
+        let other: Arc<dyn Ledger> = if shared {
+            ledger
+        } else {
+            Arc::new(MemoryLedger::new())
+        };
+        let mut b = daemon(&f, "b", other, 4).with_policy(policy());
+        let report = b.cycle().await;
+        if shared {
+            assert_eq!((report.signed, report.refused), (0, 2), "{report:?}");
+            let reason = f.fake.error_reports().last().unwrap()[0]["error"].clone();
+            assert!(
+                reason.as_str().unwrap().contains("all replicas"),
+                "{reason}"
+            );
+        } else {
+            assert_eq!((report.signed, report.refused), (2, 0), "{report:?}");
+        }
+    }
+}

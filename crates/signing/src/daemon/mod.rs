@@ -29,7 +29,10 @@ use std::time::{Duration, Instant};
 use kms_approval::{ApprovalRequest, Approver, Decision};
 use kms_chain_signers::{signer, ChainApi, Fate, Prepared, SignedTx, Submitted};
 use kms_core::{Chain, Network, PendingTransaction, SignatureId};
-use kms_ledger::{Claim, Lease, Ledger, LedgerError, MemoryLedger, SignedRecord, Step, Subject};
+use kms_ledger::{
+    AuditFilter, Claim, EntryKind, Lease, Ledger, LedgerError, MemoryLedger, SignedRecord, Step,
+    Subject,
+};
 use kms_tatum_client::{ApiError, ReportedError, TatumApi, VersionNoticeLog};
 use kms_vault::Vault;
 use sha2::{Digest, Sha256};
@@ -735,6 +738,9 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 return Err(self.release_unsent(tx, &facts, skip).await);
             }
         };
+        if let Err(skip) = self.check_shared_rate(tx).await {
+            return Err(self.release_unsent(tx, &facts, skip).await);
+        }
         if let Some(policy) = &self.policy {
             // Checked and counted at once, so that transactions in hand
             // together cannot all pass an hourly limit meant for one of
@@ -894,6 +900,46 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             LedgerError::Unavailable(_) => Skip::LedgerDown(e.to_string()),
             other => Skip::Failed(other.to_string()),
         })
+    }
+
+    /// The policy's hourly limit per wallet, counted over the ledger's
+    /// signatures of the last hour, every replica's: the in-process count
+    /// (`Policy::check`) only sees this replica's. Replicas checking at the
+    /// same moment may each pass one more than the limit; the in-process
+    /// count bounds it per replica.
+    async fn check_shared_rate(&self, tx: &PendingTransaction) -> Result<(), Skip> {
+        let Some(limit) = self.policy.as_ref().and_then(|p| {
+            p.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .hourly_limit(tx.chain)
+        }) else {
+            return Ok(());
+        };
+        let hour_ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+            - 3_600_000;
+        for wallet in SenderKey::wallets(tx) {
+            let filter = AuditFilter {
+                chain: Some(tx.chain.to_string()),
+                wallet: Some(wallet.clone()),
+                kind: Some(EntryKind::Signed),
+                since_ms: Some(hour_ago),
+                limit: Some(limit as usize),
+                ..AuditFilter::default()
+            };
+            let signed = self.ledger.entries(&filter).await;
+            self.metrics
+                .ledger_answered(!matches!(signed, Err(LedgerError::Unavailable(_))));
+            let signed = signed.map_err(|e| Skip::LedgerDown(e.to_string()))?;
+            if signed.len() >= limit as usize {
+                return Err(Skip::Refused(format!(
+                    "wallet {wallet} signed {limit} {} transactions in the last hour (all replicas)",
+                    tx.chain
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A transaction whose chain's `submit` sent and reported it itself
