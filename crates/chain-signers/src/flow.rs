@@ -81,7 +81,7 @@ use sha3::{Digest, Sha3_256};
 use crate::secp_account::AccountChain;
 use crate::secp_hd::{secp, secret_from_unpadded_hex};
 use crate::{
-    Account, ChainApi, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer,
+    Account, ChainApi, Fate, Mnemonic, MnemonicWallets, Prepared, SignInput, SignedTx, Signer,
     SignerError, Submitted, XpubAddresses,
 };
 
@@ -204,6 +204,21 @@ impl Signer for Flow {
         } else {
             // A fully built transaction goes to the broadcast endpoint as it is.
             Ok(Submitted::TxData(signed.tx_data))
+        }
+    }
+
+    /// The original's requests only (their facts name Tatum's proposal
+    /// key); a fully built transaction's fate is not known here.
+    async fn fate(
+        &self,
+        _signed: &SignedTx,
+        prepared: &Prepared,
+        api: &dyn ChainApi,
+    ) -> Result<Fate, SignerError> {
+        if prepared.0.contains_key("proposer") {
+            tatum::earlier_fate(prepared, api).await
+        } else {
+            Ok(Fate::Unknown)
         }
     }
 

@@ -49,6 +49,8 @@ pub(crate) struct FlowState {
     pub(crate) releases: Vec<Value>,
     /// Messages Tatum's keys signed: (isPayer, hex message).
     pub(crate) tatum_signed: Vec<(bool, String)>,
+    /// Blocks sealed since [`SEALED_BLOCK_ID`] (a test moves time on).
+    pub(crate) blocks_advanced: u64,
 }
 
 impl Default for FlowState {
@@ -66,6 +68,7 @@ impl Default for FlowState {
             lose_next_answer: false,
             releases: Vec::new(),
             tatum_signed: Vec::new(),
+            blocks_advanced: 0,
         }
     }
 }
@@ -103,6 +106,10 @@ impl FlowState {
 
     pub(crate) fn sequence_number(&self) -> u64 {
         self.sequence_number
+    }
+
+    pub(crate) fn bump_sequence(&mut self) {
+        self.sequence_number += 1;
     }
 }
 
@@ -214,12 +221,39 @@ pub(crate) fn tatum_sign(state: &mut FlowState, body: &Value) -> Answer {
     (200, json!({"signature": hex::encode(sign(key, &message))}))
 }
 
+/// A transaction expires this many blocks after its reference block.
+const EXPIRY_BLOCKS: u64 = 600;
+
+/// The height of [`SEALED_BLOCK_ID`].
+const FIRST_HEIGHT: u64 = 91_234_567;
+
+/// The id of the sealed block at `height` ([`SEALED_BLOCK_ID`] for the first).
+fn block_id(height: u64) -> String {
+    if height == FIRST_HEIGHT {
+        SEALED_BLOCK_ID.to_owned()
+    } else {
+        hex::encode(sha3(format!("fake flow block {height}").as_bytes()))
+    }
+}
+
+fn header(height: u64) -> Value {
+    json!({"header": {"id": block_id(height), "parent_id": "00".repeat(32), "height": height.to_string(), "timestamp": "2026-12-05T19:00:00Z"}})
+}
+
 /// `GET /v1/blocks?height=sealed`.
-pub(crate) fn sealed_block() -> Answer {
-    (
-        200,
-        json!([{"header": {"id": SEALED_BLOCK_ID, "parent_id": "00".repeat(32), "height": "91234567", "timestamp": "2026-12-05T19:00:00Z"}}]),
-    )
+pub(crate) fn sealed_block(state: &FlowState) -> Answer {
+    (200, json!([header(FIRST_HEIGHT + state.blocks_advanced)]))
+}
+
+/// `GET /v1/blocks/{id}`: the sealed blocks the fake has made.
+pub(crate) fn block(state: &FlowState, id: &str) -> Answer {
+    (FIRST_HEIGHT..=FIRST_HEIGHT + state.blocks_advanced)
+        .rev()
+        .find(|h| block_id(*h) == id)
+        .map_or_else(
+            || (404, json!({"code": 404, "message": "block not found"})),
+            |h| (200, json!([header(h)])),
+        )
 }
 
 /// `GET /v1/accounts/{address}?expand=keys`.
@@ -320,8 +354,15 @@ pub(crate) fn send_transaction(state: &mut FlowState, body: &Value) -> Answer {
         return node_error("invalid transaction body");
     };
     let tatum = address_bytes(TATUM_FLOW_ADDRESS).expect("constant");
-    if block != hex::decode(SEALED_BLOCK_ID).expect("constant") {
+    let sealed = FIRST_HEIGHT + state.blocks_advanced;
+    let Some(height) = (FIRST_HEIGHT..=sealed)
+        .rev()
+        .find(|h| hex::decode(block_id(*h)).ok().as_deref() == Some(&block[..]))
+    else {
         return node_error("reference block not found");
+    };
+    if sealed > height + EXPIRY_BLOCKS {
+        return node_error("transaction is expired");
     }
     if proposer != tatum || proposer_key != PROPOSAL_KEY_INDEX {
         return node_error("the proposal key is not Tatum's");

@@ -270,6 +270,18 @@ impl FakeTatum {
             .collect()
     }
 
+    /// Seals `blocks` more blocks at the fake Flow access node: a
+    /// transaction referring to a block 600 behind the sealed one expires.
+    pub fn flow_advance_blocks(&self, blocks: u64) {
+        self.shared.lock().flow.blocks_advanced += blocks;
+    }
+
+    /// Another transaction used Tatum's proposal key: its sequence number
+    /// moves on.
+    pub fn flow_use_proposal_key(&self) {
+        self.shared.lock().flow.bump_sequence();
+    }
+
     /// FLOW: lets `address`'s key 0 (`public_key_hex`, 64 bytes of hex,
     /// secp256k1) authorize transactions at the fake access node.
     pub fn flow_add_account(&self, address: &str, public_key_hex: &str) {
@@ -534,7 +546,10 @@ fn flow_request(
             return flow::proposal(is_payer);
         }
         if path == "/v1/blocks?height=sealed" {
-            return Some(flow::sealed_block());
+            return Some(flow::sealed_block(&inner.flow));
+        }
+        if let Some(id) = path.strip_prefix("/v1/blocks/") {
+            return Some(flow::block(&inner.flow, id));
         }
         if let Some(address) = path
             .strip_prefix("/v1/accounts/")

@@ -6,7 +6,7 @@
 //! (`rlp`, `ecdsa`). Every request the KMS made is checked: paths, bodies,
 //! order.
 
-use kms_chain_signers::{signer, ApiError, SignerError};
+use kms_chain_signers::{signer, ApiError, Fate, SignerError};
 use kms_core::{Chain, Network, PendingTransaction, WalletEntry};
 use kms_fake_tatum::{
     flow_tatum_public_keys, FakeTatum, Fault, Seen, FLOW_PAYER_KEY_INDEX, FLOW_PROPOSAL_KEY_INDEX,
@@ -683,5 +683,59 @@ async fn a_sent_transaction_whose_seal_is_not_seen_is_still_reported() {
     assert_eq!(
         fake.broadcasts()[0].body,
         json!({"txData": id, "signatureId": tx.id})
+    );
+}
+
+/// What the signing ledger asks before signing an id again whose FLOW
+/// transaction was signed earlier: not known while its reference block is
+/// recent (the same bytes may still land); expired and never landed once
+/// the block is more than 600 behind and Tatum's proposal key is still at
+/// the sequence number it used (signing anew is safe); not known when the
+/// key moved on (it may have been this transaction).
+#[tokio::test]
+async fn an_earlier_flow_transaction_is_known_expired_only_when_it_cannot_have_landed() {
+    let (fake, wallets) = setup();
+    let tx = pending(
+        "7f0b3a52-6c1e-4a5e-9a3e-1b2c3d4e5f61",
+        json!({"type": 2, "body": {"account": USER, "to": RECIPIENT, "amount": "1", "currency": "FLOW"}}),
+    );
+    let api = client(&fake);
+    let scope = Scope::new(Chain::FLOW, Network::Testnet, [WALLET.into()]);
+    let prepared = pipeline::prepare(&mut KeySelector::new(), &wallets, &scope, &tx, &api)
+        .await
+        .unwrap();
+    let facts = prepared.facts().clone();
+    let signed = prepared.sign().unwrap();
+    let fate = || async {
+        signer(Chain::FLOW)
+            .fate(&signed, &facts, &api)
+            .await
+            .unwrap()
+    };
+
+    assert_eq!(
+        fate().await,
+        Fate::Unknown,
+        "its reference block is the sealed one"
+    );
+    fake.flow_advance_blocks(600);
+    assert_eq!(
+        fate().await,
+        Fate::Unknown,
+        "within the expiry and its margin"
+    );
+    fake.flow_advance_blocks(11);
+    let Fate::Expired { evidence } = fate().await else {
+        panic!("611 blocks on, with the key unused, it can never land and did not");
+    };
+    assert!(
+        evidence.contains("611 blocks behind") && evidence.contains("never landed"),
+        "{evidence}"
+    );
+    fake.flow_use_proposal_key();
+    assert_eq!(
+        fate().await,
+        Fate::Unknown,
+        "the key moved on: it may have been this one"
     );
 }

@@ -640,6 +640,65 @@ pub(super) async fn prepare(
     }
 }
 
+/// Blocks after its reference block within which a Flow transaction can be
+/// included; later it is expired.
+const EXPIRY_BLOCKS: u64 = 600;
+
+/// Blocks of margin over [`EXPIRY_BLOCKS`] before an earlier transaction is
+/// taken as expired: the sealed height the node reports may lag.
+const EXPIRY_MARGIN: u64 = 10;
+
+/// What became of a transaction signed earlier with `prepared` (for the
+/// signing ledger's retries; see [`crate::Signer::fate`]). It can never
+/// land once its reference block is more than 600 blocks behind the sealed
+/// one; and it did not land if the proposal key it names is still at the
+/// sequence number it used (a sealed transaction, failed or not, moves it
+/// on). Both together: expired, and safe to sign anew. The sequence number
+/// moved (Tatum's key is shared, so another transaction may have moved
+/// it): not known. Not yet expired: not known either (the same bytes may
+/// still land).
+pub(super) async fn earlier_fate(
+    prepared: &Prepared,
+    api: &dyn ChainApi,
+) -> Result<crate::Fate, SignerError> {
+    let facts = Facts::from_prepared(prepared)?;
+    let reference = hex::encode(facts.reference_block_id);
+    let height = |blocks: &Value, what: &str| {
+        answer_u64(&blocks[0]["header"]["height"])
+            .ok_or_else(|| network_error(format!("{what} answered no block height")))
+    };
+    let path = format!("/v1/blocks/{reference}");
+    let referenced = height(
+        &api.call(ApiRequest::get(Service::FlowAccessNode, &path))
+            .await?,
+        &path,
+    )?;
+    let sealed = height(
+        &api.call(ApiRequest::get(
+            Service::FlowAccessNode,
+            "/v1/blocks?height=sealed",
+        ))
+        .await?,
+        "/v1/blocks?height=sealed",
+    )?;
+    if sealed <= referenced.saturating_add(EXPIRY_BLOCKS + EXPIRY_MARGIN) {
+        return Ok(crate::Fate::Unknown);
+    }
+    let (_, sequence) = chain_state(api, &facts.proposer, facts.proposer_key_index).await?;
+    if sequence != facts.sequence_number {
+        return Ok(crate::Fate::Unknown);
+    }
+    Ok(crate::Fate::Expired {
+        evidence: format!(
+            "reference block {reference} (height {referenced}) is {} blocks behind the sealed one (Flow expires a transaction after {EXPIRY_BLOCKS}), and proposal key {} of 0x{} is still at sequence number {}: the transaction never landed",
+            sealed - referenced,
+            facts.proposer_key_index,
+            hex::encode(facts.proposer),
+            facts.sequence_number
+        ),
+    })
+}
+
 pub(super) async fn release(prepared: &Prepared, api: &dyn ChainApi) -> Result<(), SignerError> {
     let facts = Facts::from_prepared(prepared)?;
     release_proposal_key(api, "", facts.proposer_key_index).await
