@@ -54,7 +54,11 @@ fi
 
 step "PostgreSQL for the ledger's tests (scripts/postgres.sh: a temporary cluster on 127.0.0.1)"
 # Installs Debian's postgresql when initdb is missing (as root). Without it
-# the PostgreSQL tests are SKIPPED loudly; under CI they fail instead.
+# the PostgreSQL tests are SKIPPED loudly; under CI they fail instead. A
+# cluster of this run's own (its own state file): stopping it at exit never
+# stops a server someone else started.
+KMS_PG_STATE=$(mktemp -u "${TMPDIR:-/tmp}/kms-test-pg.XXXXXX.state")
+export KMS_PG_STATE
 if scripts/postgres.sh start >/dev/null; then
   trap 'scripts/postgres.sh stop' EXIT
   eval "$(scripts/postgres.sh env)"
