@@ -7,7 +7,7 @@
 //! in-memory ledger, the file and PostgreSQL.
 //!
 //! PostgreSQL: `KMS_TEST_POSTGRES_URL` when set, else `scripts/postgres.sh`
-//! starts a throwaway server for the run.
+//! starts a throwaway server of the run's own.
 
 use std::fmt::Write as _;
 use std::process::{Child, Command, Stdio};
@@ -128,10 +128,12 @@ impl Bench {
     }
 }
 
-/// A PostgreSQL URL and, if this run started the server, how to stop it.
+/// A PostgreSQL URL and, if this run started the server, the state file
+/// `scripts/postgres.sh` keeps it in (its own: stopping it never stops a
+/// server someone else started).
 struct Postgres {
     url: String,
-    started_here: bool,
+    own_state: Option<std::path::PathBuf>,
 }
 
 impl Postgres {
@@ -139,59 +141,51 @@ impl Postgres {
         if let Ok(url) = std::env::var("KMS_TEST_POSTGRES_URL") {
             return Ok(Postgres {
                 url,
-                started_here: false,
+                own_state: None,
             });
         }
+        let state = std::env::temp_dir().join(format!("kms-bench-pg-{}.state", std::process::id()));
+        let out = Postgres::script(&state, "start")?;
+        // `start` prints the server's URL on its last line.
+        let url = out
+            .lines()
+            .last()
+            .filter(|l| l.starts_with("postgres"))
+            .ok_or("scripts/postgres.sh start printed no URL")?
+            .to_owned();
+        Ok(Postgres {
+            url,
+            own_state: Some(state),
+        })
+    }
+
+    fn script(state: &std::path::Path, action: &str) -> Result<String> {
         let script = root().join("scripts/postgres.sh");
         let out = Command::new("bash")
             .arg(&script)
-            .arg("start")
+            .arg(action)
+            .env("KMS_PG_STATE", state)
             .output()
             .map_err(|e| format!("{}: {e}", script.display()))?;
         if !out.status.success() {
             return Err(format!(
-                "scripts/postgres.sh start: {}",
+                "scripts/postgres.sh {action}: {}",
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let url = text
-            .lines()
-            .find_map(|l| l.strip_prefix("KMS_TEST_POSTGRES_URL="))
-            .ok_or("scripts/postgres.sh printed no KMS_TEST_POSTGRES_URL")?
-            .trim_matches(|c| c == '"' || c == '\'')
-            .to_owned();
-        Ok(Postgres {
-            url,
-            started_here: true,
-        })
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// A new empty database on the server, as a URL.
     fn fresh(&self, name: &str) -> Result<String> {
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            crate::check(Command::new("psql").args([self.url.as_str(), "-qc", &sql]))?;
-        }
-        let (base, query) = self.url.split_once('?').unwrap_or((self.url.as_str(), ""));
-        let server = &base[..base.rfind('/').ok_or("no database in the URL")?];
-        Ok(if query.is_empty() {
-            format!("{server}/{name}")
-        } else {
-            format!("{server}/{name}?{query}")
-        })
+        kms_test_support::postgres::fresh_database(&self.url, name)
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        if self.started_here {
-            let _ = Command::new("bash")
-                .arg(root().join("scripts/postgres.sh"))
-                .arg("stop")
-                .status();
+        if let Some(state) = &self.own_state {
+            let _ = Postgres::script(state, "stop");
         }
     }
 }

@@ -30,29 +30,7 @@ fn fresh_database(name: &str) -> Option<String> {
         return None;
     };
     let db = format!("kms_{name}_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {db}"),
-        format!("CREATE DATABASE {db}"),
-    ] {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", &sql])
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url.as_str(), ""), |(b, q)| (b, q));
-    let server = &base[..base.rfind('/').expect("a database in the URL")];
-    Some(if query.is_empty() {
-        format!("{server}/{db}")
-    } else {
-        format!("{server}/{db}?{query}")
-    })
+    Some(kms_test_support::postgres::fresh_database(&url, &db).unwrap())
 }
 
 /// A PostgreSQL of this test's own (`scripts/postgres.sh` through
