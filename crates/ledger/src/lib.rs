@@ -250,6 +250,13 @@ pub trait Ledger: Send + Sync {
     async fn check(&self) -> Result<(), LedgerError>;
 }
 
+/// Whether the ledger `spec` names is shared by replicas (PostgreSQL):
+/// what [`open`] opens as a [`PostgresLedger`].
+pub fn is_shared(spec: &str) -> bool {
+    let spec = spec.trim();
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
 /// Opens the ledger `spec` names (`--ledger`, `TATUM_KMS_LEDGER`):
 /// `postgres://…` or `postgresql://…` is the shared [`PostgresLedger`];
 /// `file:PATH` is a [`FileLedger`] at `PATH`, and an empty spec one at
@@ -265,7 +272,7 @@ pub async fn open(
     if spec == "memory:" {
         return Ok(std::sync::Arc::new(MemoryLedger::new()));
     }
-    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+    if is_shared(spec) {
         let ledger = PostgresLedger::connect(PostgresUrl::new(spec)).await?;
         return Ok(std::sync::Arc::new(ledger));
     }

@@ -254,7 +254,8 @@ impl Policy {
     }
 }
 
-fn wallets_of(pending: &PendingTransaction) -> impl Iterator<Item = &SignatureId> {
+/// The wallets `pending` names: its `hashes`, then its `signatures`' ids.
+pub(crate) fn wallets_of(pending: &PendingTransaction) -> impl Iterator<Item = &SignatureId> {
     pending
         .hashes
         .iter()

@@ -150,8 +150,7 @@ fn ledger_spec(ctx: &Context, flag: Option<&str>) -> SecretString {
 }
 
 fn is_shared(spec: &SecretString) -> bool {
-    let spec = spec.expose_secret().trim();
-    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+    kms_ledger::is_shared(spec.expose_secret())
 }
 
 /// The ledger, for `audit` (no retry: it reports and exits).

@@ -1060,16 +1060,8 @@ impl SenderKey {
 
     /// The wallets a transaction names, sorted, each once.
     fn wallets(tx: &PendingTransaction) -> Vec<String> {
-        let mut ids: Vec<String> = tx
-            .hashes
-            .iter()
+        let mut ids: Vec<String> = crate::policy::wallets_of(tx)
             .map(|id| id.as_str().to_owned())
-            .chain(
-                tx.signatures
-                    .iter()
-                    .flatten()
-                    .map(|s| s.id.as_str().to_owned()),
-            )
             .collect();
         ids.sort();
         ids.dedup();
