@@ -593,7 +593,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             .ledger
             .claim(&subject, &self.config.replica, self.config.lease)
             .await;
-        self.metrics.ledger_answered(claim.is_ok());
+        self.note_ledger(&claim);
         let (lease, earlier) = match claim.map_err(|e| Skip::LedgerDown(e.to_string()))? {
             Claim::Granted {
                 lease,
@@ -635,8 +635,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         };
         if let Some(reason) = end {
             let ended = self.ledger.record(&lease, Step::Failed { reason }).await;
-            self.metrics
-                .ledger_answered(!matches!(ended, Err(LedgerError::Unavailable(_))));
+            self.note_ledger(&ended);
             if let Err(e) = ended {
                 tracing::debug!(tx = %tx.id, error = %e, "could not release the claim; it runs out by itself");
             }
@@ -691,9 +690,10 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
             }
             Fate::Landed => {
                 tracing::info!(tx = %tx.id, digest = %earlier.digest, "the earlier transaction landed; reporting it");
-                let mut sent = self.broadcast(tx, lease, &signed.tx_data).await?;
-                sent.resubmitted = true;
-                Ok(sent)
+                Ok(Sent {
+                    tx_id: self.broadcast(tx, lease, &signed.tx_data).await?,
+                    resubmitted: true,
+                })
             }
             Fate::Expired { evidence } => {
                 tracing::warn!(tx = %tx.id, superseded = %earlier.digest, %evidence, "the earlier transaction can never land; signing anew");
@@ -838,21 +838,26 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         let submitted = pipeline::submit(tx, signed, api)
             .await
             .map_err(|e| Skip::Failed(e.to_string()))?;
-        let mut sent = match submitted {
+        let tx_id = match submitted {
             Submitted::TxData(tx_data) => self.broadcast(tx, lease, &tx_data).await?,
-            Submitted::Broadcast { tx_id } => self.broadcast_by_chain(tx, lease, tx_id).await,
+            // FLOW: its `submit` sent and reported it itself (through
+            // `/v3/flow/broadcast`); only the ledger's record is left.
+            Submitted::Broadcast { tx_id } => {
+                self.record_submitted(tx, lease, Some(tx_id.clone())).await;
+                Some(tx_id)
+            }
         };
-        sent.resubmitted = resubmitted;
-        Ok(sent)
+        Ok(Sent { tx_id, resubmitted })
     }
 
-    /// Posts `tx_data` to the broadcast endpoint and records the outcome.
+    /// Posts `tx_data` to the broadcast endpoint and records the outcome;
+    /// returns the txId the API answered.
     async fn broadcast(
         &self,
         tx: &PendingTransaction,
         lease: &Lease,
         tx_data: &str,
-    ) -> Result<Sent, Skip> {
+    ) -> Result<Option<String>, Skip> {
         let started = Instant::now();
         let sent = match &tx.withdrawal_id {
             Some(withdrawal) => {
@@ -869,21 +874,21 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 b.tx_id.as_deref().unwrap_or("none")
             ))),
             Ok(b) => {
-                let step = Step::Submitted {
-                    tx_id: b.tx_id.clone(),
-                };
-                if let Err(e) = self.record(lease, step).await {
-                    // It went out; a replica that takes the id over sends
-                    // the same bytes again, which changes nothing.
-                    tracing::warn!(tx = %tx.id, "broadcast, but the ledger did not record it: {}", skip_text(&e));
-                }
-                Ok(Sent {
-                    tx_id: b.tx_id,
-                    resubmitted: false,
-                })
+                self.record_submitted(tx, lease, b.tx_id.clone()).await;
+                Ok(b.tx_id)
             }
             Err(e) => Err(Skip::Failed(format!("broadcast: {e}"))),
         }
+    }
+
+    /// Tells the metrics (and `/healthz`) whether the ledger is usable: an
+    /// answer refusing something (a lost claim...) is an answer; no answer,
+    /// or one that cannot be read, is not.
+    fn note_ledger<T>(&self, outcome: &Result<T, LedgerError>) {
+        self.metrics.ledger_answered(!matches!(
+            outcome,
+            Err(LedgerError::Unavailable(_) | LedgerError::Corrupt(_))
+        ));
     }
 
     /// Records `step` under `lease`. A lost claim means another replica
@@ -891,8 +896,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
     /// be done with it now.
     async fn record(&self, lease: &Lease, step: Step) -> Result<(), Skip> {
         let recorded = self.ledger.record(lease, step).await;
-        self.metrics
-            .ledger_answered(!matches!(recorded, Err(LedgerError::Unavailable(_))));
+        self.note_ledger(&recorded);
         recorded.map_err(|e| match e {
             LedgerError::LeaseLost { .. } => {
                 Skip::Elsewhere("the claim ran out and another replica took it over".into())
@@ -929,8 +933,7 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
                 ..AuditFilter::default()
             };
             let signed = self.ledger.entries(&filter).await;
-            self.metrics
-                .ledger_answered(!matches!(signed, Err(LedgerError::Unavailable(_))));
+            self.note_ledger(&signed);
             let signed = signed.map_err(|e| Skip::LedgerDown(e.to_string()))?;
             if signed.len() >= limit as usize {
                 return Err(Skip::Refused(format!(
@@ -942,24 +945,17 @@ impl<A: TatumApi + ChainApi + 'static> Daemon<A> {
         Ok(())
     }
 
-    /// A transaction whose chain's `submit` sent and reported it itself
-    /// (FLOW, through `/v3/flow/broadcast`): nothing is left to broadcast
-    /// but the ledger's record.
-    async fn broadcast_by_chain(
+    /// Records that `tx` went out. A failure is only logged: it went out,
+    /// and a replica that takes the id over sends the same bytes again,
+    /// which changes nothing.
+    async fn record_submitted(
         &self,
         tx: &PendingTransaction,
         lease: &Lease,
-        tx_id: String,
-    ) -> Sent {
-        let step = Step::Submitted {
-            tx_id: Some(tx_id.clone()),
-        };
-        if let Err(e) = self.record(lease, step).await {
+        tx_id: Option<String>,
+    ) {
+        if let Err(e) = self.record(lease, Step::Submitted { tx_id }).await {
             tracing::warn!(tx = %tx.id, "sent, but the ledger did not record it: {}", skip_text(&e));
-        }
-        Sent {
-            tx_id: Some(tx_id),
-            resubmitted: false,
         }
     }
 
