@@ -445,6 +445,29 @@ pub async fn filters_agree_with_matches(ledger: &dyn Ledger) {
     }
 }
 
+/// Takes three ids through claim, signed and submitted: a trail of 9
+/// entries, for the backends' tamper tests.
+pub async fn fill_three(ledger: &dyn Ledger) {
+    for id in ["x1", "x2", "x3"] {
+        let (lease, _, _) = granted(ledger.claim(&subject(id, "ETH"), "a", LONG).await.unwrap());
+        ledger
+            .record(&lease, Step::Signed(signed(id)))
+            .await
+            .unwrap();
+        ledger
+            .record(&lease, Step::Submitted { tx_id: None })
+            .await
+            .unwrap();
+    }
+}
+
+/// [`verify`] of the whole trail `ledger` holds, from its anchor.
+pub async fn verification(ledger: &dyn Ledger) -> crate::Verification {
+    let all = ledger.entries(&AuditFilter::default()).await.unwrap();
+    let anchor = ledger.anchor().await.unwrap();
+    verify(&all, (anchor.0, &anchor.1))
+}
+
 /// Runs every case, each on a fresh ledger from `fresh`.
 pub async fn run_all<F, Fut>(fresh: F)
 where

@@ -232,28 +232,8 @@ async fn a_file_that_is_no_database_is_corrupt() {
 /// Three ids through their steps: a trail of 9 entries.
 async fn busy_ledger(path: &Path) -> FileLedger {
     let ledger = FileLedger::open(path).await.unwrap();
-    for id in ["x1", "x2", "x3"] {
-        let Claim::Granted { lease, .. } =
-            ledger.claim(&subject(id, "ETH"), "a", LONG).await.unwrap()
-        else {
-            panic!("a fresh id is granted");
-        };
-        ledger
-            .record(&lease, Step::Signed(signed(id)))
-            .await
-            .unwrap();
-        ledger
-            .record(&lease, Step::Submitted { tx_id: None })
-            .await
-            .unwrap();
-    }
+    conformance::fill_three(&ledger).await;
     ledger
-}
-
-async fn verification(ledger: &FileLedger) -> Verification {
-    let all = ledger.entries(&AuditFilter::default()).await.unwrap();
-    let anchor = ledger.anchor().await.unwrap();
-    verify(&all, (anchor.0, &anchor.1))
 }
 
 #[tokio::test]
@@ -262,7 +242,7 @@ async fn an_entry_edited_in_the_file_is_found() {
     let path = dir.path().join("wallet.dat.ledger");
     let ledger = busy_ledger(&path).await;
     assert!(matches!(
-        verification(&ledger).await,
+        conformance::verification(&ledger).await,
         Verification::Intact { entries: 9, .. }
     ));
     let edited = rusqlite::Connection::open(&path)
@@ -273,7 +253,10 @@ async fn an_entry_edited_in_the_file_is_found() {
         )
         .unwrap();
     assert_eq!(edited, 1);
-    assert_eq!(verification(&ledger).await, Verification::Edited { seq: 5 });
+    assert_eq!(
+        conformance::verification(&ledger).await,
+        Verification::Edited { seq: 5 }
+    );
 }
 
 #[tokio::test]
@@ -281,13 +264,13 @@ async fn an_entry_deleted_from_the_file_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wallet.dat.ledger");
     let ledger = busy_ledger(&path).await;
-    assert!(verification(&ledger).await.is_intact());
+    assert!(conformance::verification(&ledger).await.is_intact());
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute("DELETE FROM ledger_audit WHERE seq = 4", [])
         .unwrap();
     assert_eq!(
-        verification(&ledger).await,
+        conformance::verification(&ledger).await,
         Verification::Missing { seq: 5 }
     );
 }
@@ -302,14 +285,14 @@ async fn after_the_last_entry_is_deleted_the_next_one_shows_the_gap() {
         .execute("DELETE FROM ledger_audit WHERE seq = 9", [])
         .unwrap();
     // A removed tail is invisible to the chain alone...
-    assert!(verification(&ledger).await.is_intact());
+    assert!(conformance::verification(&ledger).await.is_intact());
     ledger
         .claim(&subject("x4", "ETH"), "a", LONG)
         .await
         .unwrap();
     // ...but the head remembers where the trail was: the next entry is 10.
     assert_eq!(
-        verification(&ledger).await,
+        conformance::verification(&ledger).await,
         Verification::Missing { seq: 10 }
     );
 }

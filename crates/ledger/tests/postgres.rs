@@ -176,28 +176,8 @@ async fn a_database_from_a_newer_version_is_refused() {
 /// Three ids through their steps: a trail of 9 entries.
 async fn busy_ledger(url: &str) -> PostgresLedger {
     let ledger = ledger_at(url).await;
-    for id in ["x1", "x2", "x3"] {
-        let Claim::Granted { lease, .. } =
-            ledger.claim(&subject(id, "ETH"), "a", LONG).await.unwrap()
-        else {
-            panic!("a fresh id is granted");
-        };
-        ledger
-            .record(&lease, Step::Signed(signed(id)))
-            .await
-            .unwrap();
-        ledger
-            .record(&lease, Step::Submitted { tx_id: None })
-            .await
-            .unwrap();
-    }
+    conformance::fill_three(&ledger).await;
     ledger
-}
-
-async fn verification(ledger: &PostgresLedger) -> Verification {
-    let all = ledger.entries(&AuditFilter::default()).await.unwrap();
-    let anchor = ledger.anchor().await.unwrap();
-    verify(&all, (anchor.0, &anchor.1))
 }
 
 #[tokio::test]
@@ -206,7 +186,7 @@ async fn an_entry_edited_in_the_database_is_found() {
     let url = fresh_database(&base).await;
     let ledger = busy_ledger(&url).await;
     assert!(matches!(
-        verification(&ledger).await,
+        conformance::verification(&ledger).await,
         Verification::Intact { entries: 9, .. }
     ));
     let edited = admin(&url)
@@ -218,7 +198,10 @@ async fn an_entry_edited_in_the_database_is_found() {
         .await
         .unwrap();
     assert_eq!(edited, 1);
-    assert_eq!(verification(&ledger).await, Verification::Edited { seq: 5 });
+    assert_eq!(
+        conformance::verification(&ledger).await,
+        Verification::Edited { seq: 5 }
+    );
 }
 
 #[tokio::test]
@@ -226,14 +209,14 @@ async fn an_entry_deleted_from_the_database_is_found() {
     let Some(base) = base_url() else { return };
     let url = fresh_database(&base).await;
     let ledger = busy_ledger(&url).await;
-    assert!(verification(&ledger).await.is_intact());
+    assert!(conformance::verification(&ledger).await.is_intact());
     admin(&url)
         .await
         .execute("DELETE FROM kms_ledger_audit WHERE seq = 4", &[])
         .await
         .unwrap();
     assert_eq!(
-        verification(&ledger).await,
+        conformance::verification(&ledger).await,
         Verification::Missing { seq: 5 }
     );
 }
